@@ -1,0 +1,63 @@
+# One-command entry points. `make run` and `make test` work on a fresh clone:
+# both create .venv and install the project first.
+#
+#   make run                       run every notebook headless on the default (synthetic) data
+#   make run DATASET=commonvoice DATA_DIR=../shared/data/commonvoice-6.1-sample
+#   make run PARAMS="n_speakers=40 seed=3"
+#   make test                      the whole test suite (unit tests, notebook runs, nbval)
+#   make lab                       open the notebooks in JupyterLab
+#   make data                      generate the default synthetic corpus (run does it too)
+#   make notebooks                 re-execute the committed notebooks in place (refresh outputs)
+#   make bench                     benchmarks (see benchmarks/README.md)
+
+# Python: .python-version selects 3.12 through pyenv; otherwise python3.12, else python3.
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Pinned versions CI runs (Python 3.12, librosa 1.0). Use constraints-py311.txt with
+# PYTHON=python3.11 for the librosa 0.11 route, or CONSTRAINTS= to float.
+CONSTRAINTS ?= constraints.txt
+DATASET ?= synthetic
+DATA_DIR ?=
+PARAMS ?=
+OUT ?=
+JOBS ?= 2
+
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lab data notebooks bench clean help
+
+help:
+	@sed -n '1,14p' Makefile
+
+$(STAMP): pyproject.toml $(wildcard $(CONSTRAINTS))
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS)) -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbook)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(PY) -m helpers run --dataset "$(DATASET)" $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
+		$(if $(OUT),--out "$(OUT)") --params "$(PARAMS)" --jobs $(JOBS)
+
+test: setup
+	$(PY) -m helpers generate --jobs $(JOBS)
+	$(PY) -m pytest
+
+data: setup
+	$(PY) -m helpers generate --jobs $(JOBS) $(if $(PARAMS),--params "$(PARAMS)")
+
+notebooks: setup
+	$(PY) -m helpers refresh-notebooks
+
+lab: setup
+	$(PY) -m jupyter lab notebooks/
+
+bench: setup
+	$(PY) benchmarks/bench_generate.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

@@ -1,0 +1,17 @@
+"""helpers: the one copy of every function the voice-age workbook's notebooks call.
+
+Modules by concern:
+
+- :mod:`helpers.audio`     reading recordings (any format to mono float32)
+- :mod:`helpers.manifest`  the one table shape every data set is loaded into
+- :mod:`helpers.synthetic` the synthetic voice corpus (default, offline data)
+- :mod:`helpers.datasets`  finding, generating and loading data sets by name
+- :mod:`helpers.spectral`  waveform, FFT, STFT, mel, MFCC and pitch computations
+- :mod:`helpers.plots`     figures (every function takes ``ax=None``)
+- :mod:`helpers.widgets`   interactive explorers (ipywidgets)
+- :mod:`helpers.runner`    headless execution of the notebooks with papermill
+
+Submodules are imported on use, so ``import helpers`` stays cheap.
+"""
+
+__version__ = "0.1.0"

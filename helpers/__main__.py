@@ -1,0 +1,113 @@
+"""Command line: ``python -m helpers <command>``.
+
+- ``run``       execute every notebook headless (papermill) into outputs/<dataset>/
+- ``generate``  generate the synthetic corpus (the default data set)
+- ``refresh-notebooks``  rebuild each committed notebook from its py:percent twin and
+  re-execute it in place on the default data (refreshes the committed outputs)
+
+Notebook: none (this drives them all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def _cmd_run(args) -> int:
+    from .runner import ParameterError, parse_params, run_notebooks
+
+    try:
+        params = parse_params(args.params)
+        runs = run_notebooks(
+            dataset=args.dataset, data_dir=args.data_dir, params=params, out_dir=args.out, n_jobs=args.jobs
+        )
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0 if all(r.status == "ok" for r in runs) else 1
+
+
+def _cmd_generate(args) -> int:
+    from .datasets import default_synthetic_dir
+    from .runner import ParameterError, parse_params
+    from .synthetic.corpus import CorpusConfig, corpus_is_complete, ensure_corpus
+
+    try:
+        params = parse_params(args.params)
+        allowed = {"n_speakers", "clips_per_speaker", "seed"}
+        unknown = sorted(set(params) - allowed)
+        if unknown:
+            raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    config = CorpusConfig(**params)
+    root = Path(args.data_dir) if args.data_dir else default_synthetic_dir(
+        config.n_speakers, config.clips_per_speaker, config.seed
+    )
+    if corpus_is_complete(root, config):
+        print(f"synthetic corpus up to date: {root}")
+        return 0
+    start = time.perf_counter()
+    ensure_corpus(root, config, n_jobs=args.jobs)
+    print(f"generated {config.n_speakers * config.clips_per_speaker} clips in "
+          f"{time.perf_counter() - start:.1f} s: {root}")
+    return 0
+
+
+def _cmd_refresh(args) -> int:
+    import subprocess
+
+    import papermill as pm
+
+    from .paths import notebooks_dir
+    from .runner import discover_notebooks
+
+    failed = 0
+    for nb in discover_notebooks():
+        script = nb.with_suffix(".py")
+        if script.exists():
+            subprocess.run([sys.executable, "-m", "jupytext", "--to", "ipynb", "--update", str(script)], check=True)
+        print(f"executing {nb.name} in place ...", flush=True)
+        start = time.perf_counter()
+        try:
+            pm.execute_notebook(str(nb), str(nb), cwd=str(notebooks_dir()), kernel_name="python3",
+                                progress_bar=False)
+        except Exception as exc:
+            failed += 1
+            print(f"  FAILED: {exc}", file=sys.stderr)
+        size_mb = nb.stat().st_size / 1e6
+        print(f"  {time.perf_counter() - start:.1f} s, {size_mb:.2f} MB")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute every notebook headless into outputs/<dataset>/")
+    run.add_argument("--dataset", default="synthetic", help="data set name (default: synthetic)")
+    run.add_argument("--data-dir", default=None, help="folder of the data set (default: under data/)")
+    run.add_argument("--params", default="", help='notebook parameters, e.g. "n_speakers=40 seed=3"')
+    run.add_argument("--out", default=None, help="output folder (default: outputs/<dataset>/)")
+    run.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    run.set_defaults(func=_cmd_run)
+
+    gen = sub.add_parser("generate", help="generate the synthetic corpus if it is missing")
+    gen.add_argument("--params", default="", help='corpus sizes, e.g. "n_speakers=40 clips_per_speaker=3 seed=3"')
+    gen.add_argument("--data-dir", default=None, help="target folder (default: data/synthetic/n<N>_c<C>_seed<S>)")
+    gen.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    gen.set_defaults(func=_cmd_generate)
+
+    ref = sub.add_parser("refresh-notebooks", help="re-execute the committed notebooks in place")
+    ref.set_defaults(func=_cmd_refresh)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

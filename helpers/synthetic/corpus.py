@@ -1,0 +1,415 @@
+"""The synthetic voice corpus: the workbook's default, offline data set.
+
+``ensure_corpus(root, CorpusConfig())`` writes, deterministically from the seed:
+
+- ``clips/<speaker>/<clip_id>.<wav|flac|mp3>``: the recordings (mixed formats and rates);
+- ``manifest.csv``: one row per clip with the labels and every latent parameter
+  (true f0, jitter, SNR, speaking rate, speech boundaries, click times, ...);
+- ``speakers.csv``: one row per speaker (latent voice and channel);
+- ``examples/``: four named example clips with clean references (``examples.csv``);
+- ``corpus.json``: the configuration and generator version (a complete corpus has it).
+
+Any clip's components (clean speech, noise, clicks) can be re-rendered exactly with
+:func:`render_clip`, so cleaning and features can be measured against the truth.
+
+The same seed gives byte-identical files, whatever the number of worker processes:
+every clip draws from its own random stream, seeded by (seed, speaker, clip).
+
+This corpus is synthetic. Scores on it show that the pipeline works; they say nothing
+about real voices.
+
+Notebook: every notebook (default data), 02_cleaning (clean references).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..audio import save_audio
+from ..manifest import AGE_GROUPS, age_group_from_years, write_manifest
+from . import recording as rec
+from .trends import VOICE_PARAMETERS, sample_speakers
+from .voice import Voice, synthesize_utterance
+
+#: Bump when the generated audio or manifest changes, so old corpora are regenerated.
+GENERATOR_VERSION = "2"
+
+EXAMPLE_NAMES = ("clean_long_silences", "click_in_silence", "nonstationary_noise", "tonal_noise")
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """Sizes and seed of a synthetic corpus (ages in years, probabilities in [0, 1])."""
+
+    n_speakers: int = 300
+    clips_per_speaker: int = 5
+    seed: int = 0
+    min_age: int = 13
+    max_age: int = 79
+    p_female: float = 0.5
+    p_click: float = 0.3  # chance of a button click in each of the two silences
+    p_clipping: float = 0.05
+
+    def __post_init__(self):
+        if self.n_speakers < 1 or self.clips_per_speaker < 1:
+            raise ValueError(f"need at least one speaker and one clip each, got {self}")
+
+
+@dataclass
+class RenderedClip:
+    """A clip and its parts, all at ``sr`` Hz and of equal length.
+
+    ``mix = clean + noise + clicks`` before clipping; ``mix`` is what the file holds
+    (clipped where the clip is clipped). ``f0_hz`` is the true f0 per sample (NaN where
+    unvoiced) and ``info`` the clip's manifest row.
+    """
+
+    mix: np.ndarray
+    clean: np.ndarray
+    noise: np.ndarray
+    clicks: np.ndarray
+    f0_hz: np.ndarray
+    sr: int
+    info: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClipConditions:
+    """How one clip is recorded (durations in s, SNR in dB, level in dBFS)."""
+
+    n_syllables: int
+    f0_scale: float
+    lead_s: float
+    trail_s: float
+    noise_type: str
+    snr_db: float
+    click_lead: bool
+    click_trail: bool
+    level_dbfs: float
+    overdrive: float  # > 1: the speech peak is driven this far past full scale (clipping)
+
+
+def draw_conditions(config: CorpusConfig, channel: rec.Channel, rng: np.random.Generator) -> ClipConditions:
+    names = [n for n, _ in rec.NOISE_TYPES]
+    probs = np.array([p for _, p in rec.NOISE_TYPES])
+    noise_type = names[rng.choice(len(names), p=probs / probs.sum())]
+    snr = rng.uniform(30.0, 45.0) if noise_type == "none" else rng.uniform(3.0, 25.0)
+    return ClipConditions(
+        n_syllables=int(rng.integers(8, 19)),
+        f0_scale=float(np.exp(0.025 * rng.standard_normal())),
+        lead_s=float(rng.uniform(0.5, 2.0)),
+        trail_s=float(rng.uniform(0.5, 2.0)),
+        noise_type=noise_type,
+        snr_db=float(snr),
+        click_lead=bool(rng.random() < config.p_click),
+        click_trail=bool(rng.random() < config.p_click),
+        level_dbfs=float(channel.level_dbfs + 1.5 * rng.standard_normal()),
+        overdrive=float(rng.uniform(1.5, 3.0)) if rng.random() < config.p_clipping else 0.0,
+    )
+
+
+@lru_cache(maxsize=4)
+def speakers_table(config: CorpusConfig) -> pd.DataFrame:
+    """Every speaker's labels, latent voice and channel (deterministic from the seed)."""
+    spk = sample_speakers(
+        config.n_speakers, config.seed, min_age=config.min_age, max_age=config.max_age, p_female=config.p_female
+    )
+    channels = [sample_channel_for(config, i) for i in range(config.n_speakers)]
+    chan = pd.DataFrame([c.as_columns() for c in channels])
+    return pd.concat([spk, chan], axis=1)
+
+
+def sample_channel_for(config: CorpusConfig, speaker_index: int) -> rec.Channel:
+    return rec.sample_channel(np.random.default_rng([config.seed, 3, speaker_index]))
+
+
+@lru_cache(maxsize=8)
+def babble_bank(sr: int, seed: int, duration_s: float = 8.0, n_talkers: int = 6) -> np.ndarray:
+    """Several synthetic talkers summed, for babble noise (cached per process)."""
+    rng = np.random.default_rng([seed, 2, sr])
+    talkers = sample_speakers(n_talkers, seed + 1_000_003)
+    n = int(duration_s * sr)
+    bank = np.zeros(n)
+    for _, row in talkers.iterrows():
+        u = synthesize_utterance(Voice.from_row(row), sr, rng, n_syllables=int(duration_s * 5))
+        x = np.resize(u.speech, n)
+        bank += np.roll(x, int(rng.integers(0, n)))
+    return bank / np.sqrt(np.mean(bank**2))
+
+
+def _environment_noise(kind: str, n: int, channel: rec.Channel, rng, seed: int) -> np.ndarray:
+    sr = channel.sr_hz
+    if kind == "hum":
+        return rec.mains_hum(n, sr, channel.mains_hz, rng)
+    if kind == "fan":
+        return rec.fan_noise(n, sr, rng)
+    if kind == "bursts":
+        return rec.burst_noise(n, sr, rng)
+    if kind == "babble":
+        return rec.babble_noise(n, babble_bank(sr, seed), rng)
+    raise ValueError(f"unknown noise type {kind!r}")
+
+
+def render(
+    voice: Voice,
+    channel: rec.Channel,
+    cond: ClipConditions,
+    rng: np.random.Generator,
+    *,
+    seed: int = 0,
+) -> RenderedClip:
+    """Record one utterance of ``voice`` through ``channel`` under ``cond``."""
+    from scipy import signal
+
+    sr = channel.sr_hz
+    utt = synthesize_utterance(voice, sr, rng, n_syllables=cond.n_syllables, f0_scale=cond.f0_scale)
+    lead = int(round(cond.lead_s * sr))
+    n_speech = len(utt.speech)
+    n = lead + n_speech + int(round(cond.trail_s * sr))
+    x = np.zeros(n)
+    x[lead : lead + n_speech] = utt.speech
+    mic = rec.microphone_sos(channel)
+    clean = signal.sosfilt(mic, x)
+    region = slice(lead, lead + n_speech)
+    clean *= 10 ** (cond.level_dbfs / 20.0) / np.sqrt(np.mean(clean[region] ** 2))
+
+    floor = rec.coloured_noise(n, channel.floor_beta, rng)
+    if cond.noise_type == "none":
+        noise = floor
+    else:
+        env = signal.sosfilt(mic, _environment_noise(cond.noise_type, n, channel, rng, seed))
+        noise = env / np.sqrt(np.mean(env**2)) + 0.1 * floor
+    p_speech = np.mean(clean[region] ** 2)
+    noise *= np.sqrt(p_speech / (np.mean(noise**2) * 10 ** (cond.snr_db / 10.0)))
+
+    clicks = np.zeros(n)
+    click_times = []
+    speech_peak = np.abs(clean).max()
+    for present, lo, hi in (
+        (cond.click_lead, 0.05, cond.lead_s - 0.25),
+        (cond.click_trail, cond.lead_s + n_speech / sr + 0.25, n / sr - 0.05),
+    ):
+        if present and hi > lo:
+            t = float(rng.uniform(lo, hi))
+            c = rec.button_click(sr, rng) * speech_peak * rng.uniform(0.8, 2.0)
+            i = int(round(t * sr))
+            clicks[i : i + len(c)] += c[: n - i]
+            click_times.append(round(i / sr, 4))
+
+    mix = clean + noise + clicks
+    if cond.overdrive > 0:
+        gain = cond.overdrive / np.abs(clean).max()
+    else:
+        gain = min(1.0, 0.95 / np.abs(mix).max())
+    clean, noise, clicks, mix = clean * gain, noise * gain, clicks * gain, mix * gain
+    clipped_fraction = float(np.mean(np.abs(mix) >= 1.0))
+    mix = np.clip(mix, -1.0, 1.0)
+
+    f0_track = np.full(n, np.nan)
+    f0_track[region] = utt.f0_hz
+    info = {
+        "duration_s": n / sr,
+        "speech_start_s": lead / sr,
+        "speech_end_s": (lead + n_speech) / sr,
+        "f0_hz": utt.f0_median_hz,
+        "speaking_rate_sps": utt.articulation_rate_sps,
+        "n_syllables": utt.n_syllables,
+        "pause_ratio": utt.pause_ratio,
+        "voiced_fraction": utt.voiced_fraction,
+        "snr_db": cond.snr_db,
+        "noise_type": cond.noise_type,
+        "n_clicks": len(click_times),
+        "click_times_s": ";".join(f"{t:.4f}" for t in click_times),
+        "clipped_fraction": clipped_fraction,
+        "level_dbfs": cond.level_dbfs + 20 * np.log10(gain),
+    }
+    return RenderedClip(mix=mix, clean=clean, noise=noise, clicks=clicks, f0_hz=f0_track, sr=sr, info=info)
+
+
+def _clip_rng(config: CorpusConfig, speaker_index: int, clip_index: int) -> np.random.Generator:
+    return np.random.default_rng([config.seed, 1, speaker_index, clip_index])
+
+
+def render_clip(config: CorpusConfig, speaker_index: int, clip_index: int) -> RenderedClip:
+    """Render clip ``clip_index`` of speaker ``speaker_index`` exactly as the corpus holds it."""
+    if not (0 <= speaker_index < config.n_speakers and 0 <= clip_index < config.clips_per_speaker):
+        raise IndexError(f"no clip ({speaker_index}, {clip_index}) in a corpus of {config}")
+    spk = speakers_table(config).iloc[speaker_index]
+    channel = sample_channel_for(config, speaker_index)
+    rng = _clip_rng(config, speaker_index, clip_index)
+    cond = draw_conditions(config, channel, rng)
+    clip = render(Voice.from_row(spk), channel, cond, rng, seed=config.seed)
+    clip.info = _manifest_row(spk, channel, clip_index, clip.info)
+    return clip
+
+
+def _manifest_row(spk: pd.Series, channel: rec.Channel, clip_index: int, info: dict) -> dict:
+    speaker = spk["speaker"]
+    clip_id = f"{speaker}_c{clip_index}"
+    row = {
+        "path": f"clips/{speaker}/{clip_id}.{channel.format}",
+        "speaker": speaker,
+        "age_group": spk["age_group"],
+        "age_years": int(spk["age_years"]),
+        "gender": spk["gender"],
+        "clip_id": clip_id,
+        "format": channel.format,
+        "sr_hz": channel.sr_hz,
+    }
+    row.update(info)
+    row["speaker_f0_hz"] = float(spk["f0_hz"])
+    row["speaker_speaking_rate_sps"] = float(spk["speaking_rate_sps"])
+    for name in VOICE_PARAMETERS:
+        if name not in ("f0_hz", "speaking_rate_sps"):
+            row[name] = float(spk[name])
+    for k, v in channel.as_columns().items():
+        if k.startswith("channel_"):
+            row[k] = v
+    return row
+
+
+def _render_speaker(config: CorpusConfig, root: str, speaker_index: int) -> list[dict]:
+    rows = []
+    for j in range(config.clips_per_speaker):
+        clip = render_clip(config, speaker_index, j)
+        save_audio(Path(root) / clip.info["path"], clip.mix, clip.sr)
+        rows.append(clip.info)
+    return rows
+
+
+# --- the four named example clips -------------------------------------------------------
+
+_EXAMPLE_CHANNEL = rec.Channel(
+    format="wav", sr_hz=16000, hpf_hz=80.0, lpf_hz=7000.0, eq_hz=(800.0, 3000.0),
+    eq_gain_db=(0.0, 0.0), eq_q=(1.0, 1.0), floor_beta=1.0, level_dbfs=-24.0, mains_hz=50.0,
+)
+
+#: name -> (gender, age in years, noise type, SNR in dB, lead s, trail s, clicks, seed)
+EXAMPLE_SPECS = {
+    "clean_long_silences": ("female", 24, "none", 40.0, 2.0, 2.2, (False, False), 11),
+    "click_in_silence": ("male", 35, "none", 35.0, 1.5, 1.6, (True, True), 12),
+    "nonstationary_noise": ("female", 67, "bursts", 3.0, 1.0, 1.0, (False, False), 13),
+    "tonal_noise": ("male", 72, "hum", 6.0, 1.0, 1.0, (False, False), 14),
+}
+
+
+def render_example(name: str) -> RenderedClip:
+    """Render one of :data:`EXAMPLE_NAMES` (fixed voices and conditions, seed-independent).
+
+    Each voice sits on the literature trend for its age and gender.
+    """
+    if name not in EXAMPLE_SPECS:
+        raise KeyError(f"unknown example {name!r}; examples: {EXAMPLE_NAMES}")
+    gender, age, noise_type, snr, lead, trail, (c1, c2), seed = EXAMPLE_SPECS[name]
+    params = {p: float(trend(age, gender)) for p, (trend, _, _) in VOICE_PARAMETERS.items()}
+    voice = Voice(**params)
+    cond = ClipConditions(
+        n_syllables=14, f0_scale=1.0, lead_s=lead, trail_s=trail, noise_type=noise_type, snr_db=snr,
+        click_lead=c1, click_trail=c2, level_dbfs=-24.0, overdrive=0.0,
+    )
+    rng = np.random.default_rng([seed, 4])
+    clip = render(voice, _EXAMPLE_CHANNEL, cond, rng, seed=seed)
+    spk = pd.Series({"speaker": f"example_{name}", "gender": gender, "age_years": age,
+                     "age_group": age_group_from_years(age), **params})
+    info = _manifest_row(spk, _EXAMPLE_CHANNEL, 0, clip.info)
+    info["path"] = f"examples/{name}.wav"
+    info["clean_path"] = f"examples/clean/{name}.wav"
+    info["clip_id"] = name
+    info = {"name": name, **info}
+    clip.info = info
+    return clip
+
+
+def _write_examples(root: Path) -> None:
+    rows = []
+    for name in EXAMPLE_NAMES:
+        clip = render_example(name)
+        save_audio(root / clip.info["path"], clip.mix, clip.sr)
+        save_audio(root / clip.info["clean_path"], clip.clean, clip.sr)
+        rows.append(clip.info)
+    df = pd.DataFrame(rows)
+    df.to_csv(root / "examples" / "examples.csv", index=False, float_format="%.6g", lineterminator="\n")
+
+
+# --- generation ---------------------------------------------------------------------------
+
+
+def corpus_is_complete(root: str | Path, config: CorpusConfig) -> bool:
+    """True if ``root`` holds a finished corpus of exactly this configuration and version."""
+    marker = Path(root) / "corpus.json"
+    if not marker.is_file() or not (Path(root) / "manifest.csv").is_file():
+        return False
+    try:
+        meta = json.loads(marker.read_text())
+    except json.JSONDecodeError:
+        return False
+    return meta.get("generator_version") == GENERATOR_VERSION and meta.get("config") == asdict(config)
+
+
+def generate_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True) -> Path:
+    """Write a complete corpus into ``root`` (which must not exist). Returns ``root``."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    root = Path(root)
+    if root.exists():
+        raise FileExistsError(f"{root}: already exists; generate into a new folder")
+    root.mkdir(parents=True)
+    indices = range(config.n_speakers)
+    if progress:
+        indices = tqdm(indices, desc="synthetic corpus", unit="speaker", leave=False)
+    if n_jobs == 1:
+        per_speaker = [_render_speaker(config, str(root), i) for i in indices]
+    else:
+        per_speaker = Parallel(n_jobs=n_jobs, batch_size=4)(
+            delayed(_render_speaker)(config, str(root), i) for i in indices
+        )
+    manifest = pd.DataFrame([row for rows in per_speaker for row in rows])
+    manifest["age_group"] = pd.Categorical(manifest["age_group"], categories=AGE_GROUPS, ordered=True)
+    write_manifest(manifest, root / "manifest.csv")
+    spk = speakers_table(config)
+    spk.to_csv(root / "speakers.csv", index=False, float_format="%.6g", lineterminator="\n")
+    _write_examples(root)
+    (root / "README.md").write_text(
+        "# Synthetic voice corpus\n\n"
+        "Generated by `helpers.synthetic` (see corpus.json for the configuration).\n"
+        "These voices are synthetic: scores on them show that the pipeline works and say\n"
+        "nothing about real voices.\n"
+    )
+    meta = {"generator_version": GENERATOR_VERSION, "config": asdict(config)}
+    (root / "corpus.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return root
+
+
+def ensure_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True) -> Path:
+    """Generate the corpus at ``root`` unless an identical one is already there.
+
+    A corpus of another configuration or generator version in ``root`` is replaced. A
+    folder that holds something else is never touched: that raises ``FileExistsError``.
+    Generation goes to a temporary sibling folder first, so an interrupted run never
+    leaves a folder that looks complete.
+    """
+    root = Path(root)
+    if corpus_is_complete(root, config):
+        return root
+    if root.exists() and any(root.iterdir()) and not (root / "corpus.json").is_file():
+        raise FileExistsError(
+            f"{root}: exists and is not a synthetic corpus (no corpus.json); refusing to overwrite it. "
+            "Choose another data_dir."
+        )
+    tmp = root.parent / f".{root.name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    generate_corpus(tmp, config, n_jobs=n_jobs, progress=progress)
+    if root.exists():
+        shutil.rmtree(root)
+    tmp.rename(root)
+    return root

@@ -1,0 +1,93 @@
+"""The headless runner: parameters are checked, notebooks run in order, outputs land in
+outputs/<dataset>/ as executed notebooks plus HTML."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from helpers.runner import ParameterError, check_parameters, discover_notebooks, parse_params, run_notebooks
+
+
+def make_notebook(path, params_source, body_source):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell(params_source)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# test"), cell, nbformat.v4.new_code_cell(body_source)]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_parse_params():
+    assert parse_params("n_speakers=50 seed=1 name=abc flag=True x=None f=0.5 s='a b'") == {
+        "n_speakers": 50, "seed": 1, "name": "abc", "flag": True, "x": None, "f": 0.5, "s": "a b"}
+    assert parse_params("") == {}
+    with pytest.raises(ParameterError, match="name=value"):
+        parse_params("seed")
+    with pytest.raises(ParameterError, match="valid Python name"):
+        parse_params("1x=3")
+
+
+def test_unknown_parameter_is_refused_with_the_valid_ones(tmp_path):
+    a = make_notebook(tmp_path / "01_a.ipynb", "seed = 0\nn_speakers = 10", "print(seed)")
+    b = make_notebook(tmp_path / "02_b.ipynb", "seed = 0\ntop_db = 20", "print(top_db)")
+    per = check_parameters({"seed": 3, "top_db": 30}, [a, b])
+    assert per[a] == {"seed": 3} and per[b] == {"seed": 3, "top_db": 30}
+    with pytest.raises(ParameterError) as err:
+        check_parameters({"n_speakrs": 3}, [a, b])
+    message = str(err.value)
+    assert "n_speakrs" in message and "n_speakers, seed, top_db" in message
+
+
+def test_run_executes_in_order_and_records_failures(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_OUTPUTS", str(tmp_path / "outputs"))
+    nbs = [
+        make_notebook(tmp_path / "01_a.ipynb", "dataset = 'x'\noutput_dir = None\nvalue = 1",
+                      "import pathlib\npathlib.Path(output_dir, 'a.txt').write_text(str(value * 2))"),
+        make_notebook(tmp_path / "02_fail.ipynb", "value = 1", "raise RuntimeError('boom')"),
+        make_notebook(tmp_path / "03_c.ipynb", "output_dir = None",
+                      "import pathlib\nprint(pathlib.Path(output_dir, 'a.txt').read_text())"),
+    ]
+    lines = []
+    runs = run_notebooks(dataset="custom", params={"value": 21}, notebooks=nbs, echo=lines.append)
+    out = tmp_path / "outputs" / "custom"
+    assert [r.status for r in runs] == ["ok", "failed", "ok"]
+    assert "boom" in runs[1].error
+    assert (out / "a.txt").read_text() == "42"
+    assert all((out / nb.name).exists() and (out / nb.name).with_suffix(".html").exists() for nb in nbs)
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert [n["status"] for n in summary["notebooks"]] == ["ok", "failed", "ok"]
+    assert "outputs (executed .ipynb and .html)" in lines[-1]
+
+
+def test_cli_refuses_unknown_parameter():
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", "run", "--params", "n_speakers=40 colour=blue"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2
+    assert "colour" in proc.stderr and "Valid parameters:" in proc.stderr and "n_speakers" in proc.stderr
+
+
+def test_small_run_of_every_notebook(tmp_path):
+    """Every committed notebook runs headless through papermill on a small synthetic corpus."""
+    notebooks = discover_notebooks()
+    assert notebooks, "no notebooks found"
+    lines = []
+    runs = run_notebooks(
+        dataset="synthetic",
+        data_dir=str(tmp_path / "corpus"),
+        params={"n_speakers": 14, "clips_per_speaker": 2, "seed": 3},
+        out_dir=tmp_path / "out",
+        echo=lines.append,
+    )
+    failed = [(r.notebook, r.error) for r in runs if r.status != "ok"]
+    assert not failed, failed
+    assert len(runs) == len(notebooks)
+    for r in runs:
+        assert (tmp_path / "out" / r.notebook).exists() and r.html
