@@ -6,6 +6,8 @@ Modules by concern:
 - :mod:`helpers.manifest`  the one table shape every data set is loaded into
 - :mod:`helpers.synthetic` the synthetic voice corpus (default, offline data)
 - :mod:`helpers.datasets`  finding, generating and loading data sets by name
+- :mod:`helpers.sources`   real data: Common Voice (release and Kaggle layouts), the
+  original bundle, AudioMNIST, any folder plus a CSV; downloads; load reports
 - :mod:`helpers.spectral`  waveform, FFT, STFT, mel, MFCC and pitch computations
 - :mod:`helpers.plots`     figures (every function takes ``ax=None``)
 - :mod:`helpers.widgets`   interactive explorers (ipywidgets)
