@@ -40,7 +40,7 @@ from .trends import VOICE_PARAMETERS, sample_speakers
 from .voice import Voice, synthesize_utterance
 
 #: Bump when the generated audio or manifest changes, so old corpora are regenerated.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 EXAMPLE_NAMES = ("clean_long_silences", "click_in_silence", "nonstationary_noise", "tonal_noise")
 
@@ -181,7 +181,7 @@ def render(
     region = slice(lead, lead + n_speech)
     clean *= 10 ** (cond.level_dbfs / 20.0) / np.sqrt(np.mean(clean[region] ** 2))
 
-    floor = rec.coloured_noise(n, channel.floor_beta, rng)
+    floor = signal.sosfilt(mic, rec.coloured_noise(n, channel.floor_beta, rng))  # room tone, via the mic
     if cond.noise_type == "none":
         noise = floor
     else:

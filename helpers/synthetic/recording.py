@@ -111,19 +111,22 @@ def coloured_noise(n: int, beta: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian noise of unit RMS whose power spectrum falls as ``1 / f**beta``."""
     m = sp_fft.next_fast_len(n, real=True)  # arbitrary lengths make the FFT slow
     spec = sp_fft.rfft(rng.standard_normal(m))
-    f = np.arange(len(spec), dtype=float)
-    f[0] = 1.0
+    # relative frequency; the slope starts at 1/400 of the sample rate (40 Hz at 16 kHz)
+    # so the noise has no sub-audio rumble
+    f = np.maximum(np.arange(len(spec), dtype=float), m / 400.0)
     spec *= f ** (-beta / 2.0)
     x = sp_fft.irfft(spec, n=m)[:n]
     return x / (np.sqrt(np.mean(x**2)) + 1e-12)
 
 
 def mains_hum(n: int, sr: int, mains_hz: float, rng: np.random.Generator) -> np.ndarray:
-    """Constant tonal noise: mains hum with odd-and-even harmonics up to ~1 kHz, unit RMS."""
+    """Constant tonal noise: mains hum (buzz) whose harmonics fade out smoothly, unit RMS."""
     t = np.arange(n) / sr
     x = np.zeros(n)
-    for k in range(1, int(1000 // mains_hz) + 1):
-        x += (1.0 / k**0.8) * (1.5 if k % 2 else 1.0) * np.sin(2 * np.pi * k * mains_hz * t + rng.uniform(0, 2 * np.pi))
+    rolloff_hz = rng.uniform(400.0, 1200.0)
+    for k in range(1, int(min(3000.0, 0.45 * sr) // mains_hz) + 1):
+        amp = k**-0.5 * np.exp(-k * mains_hz / rolloff_hz) * (1.5 if k % 2 else 1.0)
+        x += amp * np.sin(2 * np.pi * k * mains_hz * t + rng.uniform(0, 2 * np.pi))
     x += 0.05 * coloured_noise(n, 1.0, rng)
     return x / np.sqrt(np.mean(x**2))
 

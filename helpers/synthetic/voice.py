@@ -27,6 +27,14 @@ VOWEL_FORMANTS_HZ = {
     "o": (570.0, 840.0, 2410.0, 3400.0, 4200.0),
     "u": (300.0, 870.0, 2240.0, 3400.0, 4200.0),
 }
+#: Voiced consonants (nasal murmur /m n/, approximants /l w/): low F1, weak upper formants.
+SONORANT_FORMANTS_HZ = {
+    "m": (250.0, 1100.0, 2300.0, 3300.0, 4200.0),
+    "n": (250.0, 1500.0, 2500.0, 3300.0, 4200.0),
+    "l": (350.0, 1100.0, 2700.0, 3400.0, 4200.0),
+    "w": (300.0, 700.0, 2200.0, 3300.0, 4200.0),
+}
+SONORANT_GAIN = 0.35  # murmur is about 9 dB weaker than the vowel
 FORMANT_BANDWIDTHS_HZ = (70.0, 100.0, 140.0, 200.0, 260.0)
 REFERENCE_VTL_CM = 17.0
 
@@ -171,11 +179,14 @@ def synthesize_utterance(
             phrase_bounds.append(t)
         d = syl[k]
         syllable_starts.append(t)
-        kind = rng.choice(["fricative", "plosive", "none"], p=[0.4, 0.4, 0.2])
+        kind = rng.choice(["fricative", "plosive", "sonorant", "none"], p=[0.3, 0.3, 0.3, 0.1])
         if k == 0 and kind == "plosive":
             kind = "fricative"  # the utterance starts with a sound, not a closure
         vowel = str(rng.choice(list(VOWEL_FORMANTS_HZ)))
-        if kind == "fricative":
+        if kind == "sonorant":
+            cd = d * rng.uniform(0.2, 0.35)
+            segments.append(("sonorant", t, t + cd + 0.01, str(rng.choice(list(SONORANT_FORMANTS_HZ)))))
+        elif kind == "fricative":
             cd = d * rng.uniform(0.25, 0.4)
             segments.append(("fricative", t, t + cd, int(rng.integers(0, 3))))
         elif kind == "plosive":
@@ -230,7 +241,9 @@ def synthesize_utterance(
     cycle_idx = np.minimum(cycle_pos.astype(int), n_cycles - 1)
     phase = cycle_pos - cycle_idx
     amplitude = np.maximum(1.0 + sigma_s * z_amp[:n_cycles], 0.2)
-    flow = amplitude[cycle_idx] * rosenberg_flow(phase)
+    # breathier voices keep the glottis open longer (larger open quotient)
+    open_phase = float(np.clip(0.36 + 0.01 * (20.0 - voice.hnr_db), 0.30, 0.52))
+    flow = amplitude[cycle_idx] * rosenberg_flow(phase, open_phase=open_phase)
     source = np.diff(flow, prepend=0.0) * sr / base  # flow derivative (lip radiation folded in)
     f0_inst = 1.0 / np.diff(pulse_times)[cycle_idx]
 
@@ -239,9 +252,9 @@ def synthesize_utterance(
     v_env = np.zeros(n)
     ramp = int(0.012 * sr)
     for kind, s0, s1, _ in segments:
-        if kind == "vowel":
+        if kind in ("vowel", "sonorant"):
             a, b = int(round(s0 * sr)), min(n, int(round(s1 * sr)))
-            v_env[a:b] = _ramp_envelope(b - a, ramp)
+            v_env[a:b] = np.maximum(v_env[a:b], _ramp_envelope(b - a, ramp))
             voiced[a:b] = True
     # aspiration is turbulence: broadband, strongest relative to the harmonics at high
     # frequencies, where breathy voices lose their harmonic structure first
@@ -257,14 +270,18 @@ def synthesize_utterance(
     scale = REFERENCE_VTL_CM / voice.vtl_cm
     tail = int(0.03 * sr)
     vowel_power = []
-    for kind, s0, s1, vowel in segments:
-        if kind != "vowel":
+    for kind, s0, s1, phone in segments:
+        if kind not in ("vowel", "sonorant"):
             continue
         a, b = int(round(s0 * sr)), min(n, int(round(s1 * sr)) + tail)
-        formants = np.array(VOWEL_FORMANTS_HZ[vowel]) * scale * np.exp(0.04 * rng.standard_normal(5))
-        out = signal.sosfilt(formant_sos(formants, FORMANT_BANDWIDTHS_HZ, sr), excitation[a:b])
+        table, gain = (VOWEL_FORMANTS_HZ, 1.0) if kind == "vowel" else (SONORANT_FORMANTS_HZ, SONORANT_GAIN)
+        formants = np.array(table[phone]) * scale * np.exp(0.04 * rng.standard_normal(5))
+        # the segment's own share of the excitation (neighbours overlap only in the ramps)
+        own = excitation[a:b] * _ramp_envelope(b - a, ramp) if kind == "sonorant" else excitation[a:b]
+        out = gain * signal.sosfilt(formant_sos(formants, FORMANT_BANDWIDTHS_HZ, sr), own)
         speech[a:b] += out
-        vowel_power.append(np.mean(out**2))
+        if kind == "vowel":
+            vowel_power.append(np.mean(out**2))
     vowel_rms = np.sqrt(np.mean(vowel_power))
     for kind, s0, s1, sub in segments:
         a, b = int(round(s0 * sr)), min(n, int(round(s1 * sr)))
