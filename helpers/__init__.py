@@ -10,6 +10,8 @@ Modules by concern:
   original bundle, AudioMNIST, any folder plus a CSV; downloads; load reports
 - :mod:`helpers.spectral`  waveform, FFT, STFT, mel, MFCC and pitch computations
 - :mod:`helpers.plots`     figures (every function takes ``ax=None``)
+- :mod:`helpers.display`  audio players that keep notebooks small
+- :mod:`helpers.examples` picking example clips from any data set
 - :mod:`helpers.widgets`   interactive explorers (ipywidgets)
 - :mod:`helpers.runner`    headless execution of the notebooks with papermill
 
