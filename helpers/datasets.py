@@ -48,9 +48,20 @@ class LoadedDataset:
         return "\n".join(lines)
 
 
-def default_synthetic_dir(n_speakers: int, clips_per_speaker: int, seed: int) -> Path:
-    """Folder of the synthetic corpus with these sizes and seed under the data folder."""
-    return data_root() / "synthetic" / f"n{n_speakers}_c{clips_per_speaker}_seed{seed}"
+def default_synthetic_dir(n_speakers: int, clips_per_speaker: int, seed: int, **options) -> Path:
+    """Folder of the synthetic corpus with these sizes, seed and options under the data folder.
+
+    Options that differ from :class:`~helpers.synthetic.corpus.CorpusConfig`'s defaults
+    (``min_age``, ``p_click``, ...) add a suffix, so corpora never overwrite each other.
+    """
+    name = f"n{n_speakers}_c{clips_per_speaker}_seed{seed}"
+    if options:
+        name += "_" + "_".join(f"{k}{v}" for k, v in sorted(options.items()))
+    return data_root() / "synthetic" / name
+
+
+#: Notebook parameters every loader accepts and the synthetic loader does not need.
+_IGNORED_NOTEBOOK_PARAMS = ("sr", "output_dir")
 
 
 def load_synthetic(
@@ -60,13 +71,27 @@ def load_synthetic(
     clips_per_speaker: int = 5,
     seed: int = 0,
     n_jobs: int = 2,
-    **_ignored,
+    **options,
 ) -> LoadedDataset:
-    """Load the synthetic corpus, generating it first if it is missing or out of date."""
+    """Load the synthetic corpus, generating it first if it is missing or out of date.
+
+    ``options`` are further :class:`~helpers.synthetic.corpus.CorpusConfig` fields
+    (``min_age``, ``max_age``, ``p_female``, ``p_click``, ``p_clipping``); anything else is
+    refused with the list of valid names.
+    """
+    from dataclasses import fields
+
     from .synthetic.corpus import CorpusConfig, ensure_corpus
 
-    config = CorpusConfig(n_speakers=n_speakers, clips_per_speaker=clips_per_speaker, seed=seed)
-    root = Path(data_dir) if data_dir else default_synthetic_dir(n_speakers, clips_per_speaker, seed)
+    for name in _IGNORED_NOTEBOOK_PARAMS:
+        options.pop(name, None)
+    valid = {f.name for f in fields(CorpusConfig)} - {"n_speakers", "clips_per_speaker", "seed"}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise TypeError(f"synthetic data set: unknown option(s) {unknown}; valid: {sorted(valid)}")
+    config = CorpusConfig(n_speakers=n_speakers, clips_per_speaker=clips_per_speaker, seed=seed, **options)
+    non_default = {k: v for k, v in options.items() if v != getattr(CorpusConfig(), k)}
+    root = Path(data_dir) if data_dir else default_synthetic_dir(n_speakers, clips_per_speaker, seed, **non_default)
     ensure_corpus(root, config, n_jobs=n_jobs)
     from .manifest import read_manifest
 

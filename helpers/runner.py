@@ -106,7 +106,7 @@ def prepare_dataset(dataset: str, data_dir: str | None, params: dict, n_jobs: in
     from .datasets import load_synthetic
 
     sizes = {k: params[k] for k in ("n_speakers", "clips_per_speaker", "seed") if k in params}
-    load_synthetic(data_dir, n_jobs=n_jobs, **sizes)
+    load_synthetic(data_dir, n_jobs=n_jobs, **sizes, **params.get("dataset_params", {}))
 
 
 def run_notebooks(

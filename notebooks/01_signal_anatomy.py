@@ -43,6 +43,7 @@ seed = 0
 sr = 16000
 n_jobs = 2
 output_dir = None
+dataset_params = {}  # loader options, e.g. {"languages": ["en"]} or column names for folder_csv
 n_fft = 1024
 hop_length = 256
 n_mels = 64
@@ -111,7 +112,7 @@ print(f"librosa {librosa.__version__} | matplotlib {matplotlib.__version__} | "
 
 # %%
 ds = load_dataset(dataset, data_dir, n_speakers=n_speakers, clips_per_speaker=clips_per_speaker,
-                  seed=seed, n_jobs=n_jobs)
+                  seed=seed, n_jobs=n_jobs, **dataset_params)
 display_load_report(ds)
 
 # %% [markdown]

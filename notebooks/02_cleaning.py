@@ -44,6 +44,7 @@ seed = 0
 sr = 16000
 n_jobs = 2
 output_dir = None
+dataset_params = {}  # loader options, e.g. {"languages": ["en"]} or column names for folder_csv
 cleaning = "gentle"
 n_eval_clips = 150
 top_db_sweep = [15, 20, 25, 30, 35]
@@ -107,7 +108,7 @@ print(f"librosa {librosa.__version__} | noisereduce {version('noisereduce')} | "
 
 # %%
 ds = load_dataset(dataset, data_dir, n_speakers=n_speakers, clips_per_speaker=clips_per_speaker,
-                  seed=seed, n_jobs=n_jobs)
+                  seed=seed, n_jobs=n_jobs, **dataset_params)
 display_load_report(ds)
 chosen_label, chosen = resolve_cleaning(cleaning)
 print(f"cleaning choice for this run: {chosen_label!r}")

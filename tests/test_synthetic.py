@@ -307,3 +307,14 @@ def test_random_split_beats_speaker_split_on_channel():
     grouped = cross_val_score(model, X, y, cv=GroupKFold(4), groups=g, scoring="balanced_accuracy").mean()
     print(f"random split UAR {random_split:.3f}, speaker-grouped {grouped:.3f}")
     assert random_split > grouped + 0.1
+
+
+def test_synthetic_options_reach_the_config_and_unknown_ones_are_refused(tmp_path, monkeypatch):
+    from helpers.datasets import load_dataset
+
+    monkeypatch.setenv("WORKBOOK_DATA", str(tmp_path))
+    ds = load_dataset("synthetic", n_speakers=3, clips_per_speaker=1, seed=2, n_jobs=1, min_age=60, sr=16000)
+    assert ds.root.name == "n3_c1_seed2_min_age60"
+    assert (ds.manifest["age_years"] >= 60).all()
+    with pytest.raises(TypeError, match="unknown option.*colour"):
+        load_dataset("synthetic", n_speakers=3, clips_per_speaker=1, seed=2, colour="blue")

@@ -405,6 +405,14 @@ def ensure_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_
             f"{root}: exists and is not a synthetic corpus (no corpus.json); refusing to overwrite it. "
             "Choose another data_dir."
         )
+    previous = ""
+    if (root / "corpus.json").is_file():
+        try:
+            previous = f", replacing one of generator version {json.loads((root / 'corpus.json').read_text())['generator_version']}"
+        except (json.JSONDecodeError, KeyError):
+            previous = ", replacing an unreadable one"
+    print(f"generating the synthetic corpus ({config.n_speakers} speakers x {config.clips_per_speaker} clips, "
+          f"seed {config.seed}) in {root}{previous}; about a minute on 2 cores", flush=True)
     tmp = root.parent / f".{root.name}.partial-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
