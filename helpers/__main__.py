@@ -2,6 +2,7 @@
 
 - ``run``       execute every notebook headless (papermill) into outputs/<dataset>/
 - ``generate``  generate the synthetic corpus (the default data set)
+- ``features``  extract features for a data set, cached and in parallel
 - ``refresh-notebooks``  rebuild each committed notebook from its py:percent twin and
   re-execute it in place on the default data (refreshes the committed outputs)
 
@@ -84,7 +85,24 @@ def _cmd_refresh(args) -> int:
     return 1 if failed else 0
 
 
+#: Sub-commands that parse their own arguments: name -> (module, function, help text).
+FORWARDED = {
+    "features": ("helpers.features.cli", "main", "extract features for a data set, cached and in parallel"),
+}
+
+
+def _forward(module: str, function: str, rest: list[str]) -> int:
+    """Hand the remaining arguments to a sub-command that parses its own."""
+    import importlib
+
+    return getattr(importlib.import_module(module), function)(rest)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in FORWARDED:
+        module, function, _ = FORWARDED[argv[0]]
+        return _forward(module, function, argv[1:])
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -104,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ref = sub.add_parser("refresh-notebooks", help="re-execute the committed notebooks in place")
     ref.set_defaults(func=_cmd_refresh)
+
+    # listed for --help; main() hands their arguments over before argparse sees them
+    for name, (_, _, text) in FORWARDED.items():
+        sub.add_parser(name, add_help=False, help=f"{text} (python -m helpers {name} --help)")
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,0 +1,287 @@
+"""Tests of the feature functions (helpers.features.*): each measures what it claims.
+
+Fixtures are synthesised here (pulse trains, tones, noise) or re-rendered from the
+synthetic corpus generator, which knows the true f0 of every sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.features import FeatureParams, compute_features, resolve_families
+from helpers.features import families as fam
+from helpers.features.mel_images import fix_duration, image_shape, mel_image
+from helpers.features.original import original_features, original_pyin_settings
+from helpers.features.pitch import f0_statistics, gross_pitch_error, reference_at, track_pitch
+from helpers.features.rhythm import syllable_nuclei, voicing_and_pauses
+from helpers.features.spectral_stats import active_frames, magnitude_spectrogram, mfcc_stats, spectral_shape_stats
+from helpers.features.voice import as_sound, harmonicity_db, jitter_shimmer, vocal_tract_length_cm, voice_features
+
+SR = 16000
+
+
+def pulse_train(f0_hz: float, duration_s: float, *, jitter: float = 0.0, seed: int = 0, sr: int = SR) -> np.ndarray:
+    """Glottal-like pulses (decaying resonance per period) with relative period s.d. ``jitter``."""
+    rng = np.random.default_rng(seed)
+    n = int(duration_s * sr)
+    y = np.zeros(n)
+    t = 0.0
+    k = np.arange(int(0.02 * sr))
+    ring = np.exp(-k / (0.002 * sr)) * np.sin(2 * np.pi * 700 * k / sr) + 0.5 * np.exp(-k / (0.001 * sr)) * np.sin(2 * np.pi * 1800 * k / sr)
+    while t < duration_s:
+        i = int(round(t * sr))
+        m = min(len(ring), n - i)
+        y[i : i + m] += ring[:m]
+        t += (1.0 + jitter * rng.standard_normal()) / f0_hz
+    return (0.3 * y / np.abs(y).max()).astype(np.float32)
+
+
+def syllables(f0_hz: float, n_syl: int, *, syl_s: float = 0.2, gap_s: float = 0.1, pause_at: int | None = None, pause_s: float = 0.4, sr: int = SR):
+    """Voiced syllables separated by silent gaps; returns (y, true voiced mask per sample)."""
+    parts, mask = [np.zeros(int(0.2 * sr), np.float32)], [np.zeros(int(0.2 * sr), bool)]
+    for i in range(n_syl):
+        s = pulse_train(f0_hz, syl_s, seed=i) * np.hanning(int(syl_s * sr)).astype(np.float32)
+        parts += [s, np.zeros(int((pause_s if i == pause_at else gap_s) * sr), np.float32)]
+        mask += [np.ones(len(s), bool), np.zeros(len(parts[-1]), bool)]
+    return np.concatenate(parts), np.concatenate(mask)
+
+
+# --- pitch ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["praat", "pyin"])
+@pytest.mark.parametrize("f0", [95.0, 210.0])
+def test_trackers_find_f0_of_pulse_train(method, f0):
+    y = pulse_train(f0, 1.0)
+    tr = track_pitch(y, SR, method=method)
+    assert tr.voiced.mean() > 0.8
+    assert abs(np.median(tr.voiced_f0_hz) / f0 - 1) < 0.02
+
+
+def test_tracker_rejects_bad_range_and_method():
+    y = pulse_train(120, 0.5)
+    with pytest.raises(ValueError, match="fmax_hz"):
+        track_pitch(y, SR, fmin_hz=60, fmax_hz=9000)
+    with pytest.raises(ValueError, match="unknown pitch method"):
+        track_pitch(y, SR, method="crepe")
+
+
+def test_gross_pitch_error_counts_frames_voiced_in_both():
+    ref = np.array([100, 100, 100, 100, np.nan, np.nan, 200, 200])
+    est = np.array([101, 125, 50, np.nan, 100, np.nan, 199, 205])
+    g = gross_pitch_error(est, ref)
+    # voiced in both: frames 0,1,2,6,7; gross: 1 (25 % off) and 2 (octave down)
+    assert g["n_voiced_both"] == 5 and g["n_gross"] == 2
+    assert g["gpe"] == pytest.approx(0.4)
+    assert g["voicing_recall"] == pytest.approx(5 / 6)
+    assert g["voicing_false_alarm"] == pytest.approx(0.5)
+
+
+def test_reference_at_reads_nearest_sample():
+    f0 = np.array([np.nan, 100.0, 110.0, 120.0])
+    out = reference_at(np.array([0.0, 2 / 1000, 3.4 / 1000, 1.0]), f0, 1000)
+    assert np.isnan(out[0]) and out[1] == 110.0 and out[2] == 120.0 and np.isnan(out[3])
+
+
+def test_f0_statistics():
+    s = f0_statistics(np.array([np.nan, 100.0, 200.0, 300.0]))
+    assert s["f0_mean_hz"] == pytest.approx(200) and s["f0_median_hz"] == pytest.approx(200)
+    assert s["f0_p5_hz"] == pytest.approx(110) and s["f0_p95_hz"] == pytest.approx(290)
+    assert all(np.isnan(v) for v in f0_statistics(np.array([np.nan])).values())
+
+
+def test_chosen_tracker_gross_pitch_error_on_synthetic_corpus_under_5_percent():
+    """Acceptance: the default tracker (Praat) against the true f0 of every frame."""
+    from helpers.features.truth import pooled_gpe, tracker_accuracy
+    from helpers.synthetic.corpus import CorpusConfig
+
+    config = CorpusConfig(n_speakers=8, clips_per_speaker=1, seed=0)
+    acc = tracker_accuracy(config, [(s, 0) for s in range(8)], methods=(FeatureParams().pitch_method,))
+    pooled = pooled_gpe(acc)
+    assert pooled["frames_voiced_both"].iloc[0] > 500
+    assert pooled["gpe"].iloc[0] < 0.05, acc[["clip_id", "noise_type", "gpe"]]
+
+
+# --- voice quality ------------------------------------------------------------------------
+
+
+def test_jitter_grows_with_period_jitter_and_matches_its_definition():
+    measured = []
+    for sigma in (0.0, 0.01, 0.03):
+        # 125 Hz: a period of exactly 128 samples, so placing pulses on samples adds no jitter
+        js = jitter_shimmer(as_sound(pulse_train(125, 1.5, jitter=sigma, seed=3), SR))
+        measured.append(js["jitter_local_pct"])
+    assert measured[0] < 0.2
+    assert measured[0] < measured[1] < measured[2]
+    # i.i.d. period deviations of s.d. sigma give local jitter 2 sigma / sqrt(pi)
+    assert measured[2] == pytest.approx(100 * 2 * 0.03 / np.sqrt(np.pi), rel=0.3)
+
+
+def test_hnr_falls_as_noise_rises():
+    rng = np.random.default_rng(0)
+    y = pulse_train(150, 1.0)
+    hnr = []
+    for noise_db in (-40, -20, -5):
+        noise = rng.standard_normal(len(y)) * np.sqrt(np.mean(y**2)) * 10 ** (noise_db / 20)
+        _, h = harmonicity_db(as_sound(y + noise.astype(np.float32), SR), floor_hz=100)
+        hnr.append(np.nanmean(h))
+    assert hnr[0] > hnr[1] > hnr[2]
+
+
+def test_vocal_tract_length_of_uniform_tube():
+    L = 17.0
+    formants = [(2 * i - 1) * 35000 / (4 * L) for i in (1, 2, 3)]
+    assert vocal_tract_length_cm(formants) == pytest.approx(L)
+    assert np.isnan(vocal_tract_length_cm([500, np.nan, 2500]))
+
+
+def test_voice_features_on_unvoiced_input_are_nan():
+    noise = (0.1 * np.random.default_rng(1).standard_normal(SR)).astype(np.float32)
+    out = voice_features(noise, SR, track=track_pitch(np.zeros(SR, np.float32), SR))
+    assert np.isnan(out["hnr_db"]) and np.isnan(out["f1_hz"])
+
+
+# --- rhythm -------------------------------------------------------------------------------
+
+
+def test_voicing_and_pauses_on_known_frames():
+    hop = 0.01
+    t = np.arange(100) * hop
+    voiced = np.zeros(100, bool)
+    voiced[10:30] = voiced[50:90] = True  # span 10..89 = 80 frames, 60 voiced
+    quiet = ~voiced
+    quiet[35:40] = False  # an unvoiced consonant, not quiet: the gap 30..49 is no pause
+    out = voicing_and_pauses(t, voiced, quiet, min_pause_s=0.05)
+    assert out["speech_span_s"] == pytest.approx(0.8)
+    assert out["voiced_fraction"] == pytest.approx(60 / 80)
+    # quiet runs inside the span: 30..34 (5 frames) and 40..49 (10 frames); both >= 5 frames
+    assert out["n_pauses"] == 2 and out["pause_ratio"] == pytest.approx(15 / 80)
+    out2 = voicing_and_pauses(t, voiced, quiet, min_pause_s=0.08)
+    assert out2["n_pauses"] == 1 and out2["pause_ratio"] == pytest.approx(10 / 80)
+
+
+def test_syllable_nuclei_counts_voiced_peaks_with_a_dip():
+    t = np.arange(200) * 0.01
+    level = 40 + 20 * np.clip(np.sin(2 * np.pi * 4 * t), 0, None)  # 8 humps in 2 s
+    voiced = level > 45
+    nuclei = syllable_nuclei(t, level, voiced, threshold_db=45)
+    assert len(nuclei) == 8
+    voiced[:100] = False  # first second unvoiced: its humps are not syllable nuclei
+    assert len(syllable_nuclei(t, level, voiced, threshold_db=45)) == 4
+
+
+def test_rhythm_family_counts_syllables_and_finds_the_pause():
+    y, _ = syllables(140, 6, pause_at=2)
+    out, errors = compute_features(y, SR, ["rhythm"])
+    assert not errors
+    assert out["rhythm_n_nuclei"] == 6
+    assert out["rhythm_n_pauses"] >= 1
+    assert 0 < out["rhythm_pause_ratio"] < 0.5
+    assert out["rhythm_articulation_rate_sps"] > out["rhythm_speech_rate_sps"]
+
+
+# --- spectral statistics -------------------------------------------------------------------
+
+
+def test_spectral_shape_of_tone_and_noise():
+    t = np.arange(SR) / SR
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    noise = (0.1 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32)
+    st = spectral_shape_stats(magnitude_spectrogram(tone, SR), SR)
+    sn = spectral_shape_stats(magnitude_spectrogram(noise, SR), SR)
+    assert st["centroid_hz_mean"] == pytest.approx(1000, rel=0.05)
+    assert sn["centroid_hz_mean"] == pytest.approx(4000, rel=0.1)
+    assert sn["flatness_mean"] > 10 * st["flatness_mean"]
+    assert len([k for k in st if k.startswith("contrast")]) == 6  # 6 bands fit below 8 kHz
+
+
+def test_mfcc_stats_columns_and_active_frames():
+    y = np.concatenate([np.zeros(SR // 2, np.float32), pulse_train(120, 1.0)])
+    S = magnitude_spectrogram(y, SR)
+    active = active_frames(S)
+    assert 0.5 < active.mean() < 0.8  # the leading silence is left out
+    out = mfcc_stats(S, SR, n_mfcc=13, active=active)
+    assert len(out) == 13 * 3 * 2 and all(np.isfinite(v) for v in out.values())
+
+
+# --- the original set ----------------------------------------------------------------------
+
+
+def test_original_features_find_onsets_at_event_starts_and_have_128_mel_means():
+    starts = 0.3 + 0.5 * np.arange(5)  # five sharp voiced events, 0.3 s long, 0.2 s apart
+    y = np.zeros(int(2.9 * SR), np.float32)
+    for i, s in enumerate(starts):
+        ev = pulse_train(120, 0.3, seed=i) * np.exp(-np.arange(int(0.3 * SR)) / (0.08 * SR)).astype(np.float32)
+        y[int(s * SR) : int(s * SR) + len(ev)] += ev
+    from helpers.features.rhythm import detect_onsets
+
+    onsets = detect_onsets(y, SR)
+    assert all(np.min(np.abs(onsets - s)) < 0.05 for s in starts)  # every event found
+    assert all(np.min(np.abs(starts - o)) < 0.08 for o in onsets)  # nothing in the gaps
+    out = original_features(y, SR, track=track_pitch(y, SR))
+    assert out["n_onsets"] == len(onsets)
+    assert out["duration_s"] == pytest.approx(len(y) / SR)
+    assert out["onsets_per_s"] == pytest.approx(len(onsets) / out["duration_s"])
+    assert out["f0_median_hz"] == pytest.approx(120, rel=0.03)
+    assert len([k for k in out if k.startswith("mel")]) == 128
+    assert np.isfinite(out["tempo_bpm"])
+
+
+def test_original_pyin_settings_document_any_change():
+    kw, changes = original_pyin_settings(16000)
+    assert kw["fmin"] == 16.0 and kw["fmax"] <= 8000 and kw["frame_length"] >= 1024
+    kw8, changes8 = original_pyin_settings(8000)
+    assert kw8["fmax"] == 4000 and any("Nyquist" in c for c in changes8)
+
+
+# --- families ------------------------------------------------------------------------------
+
+
+def test_resolve_families():
+    assert resolve_families("full") == ("original", "spectral", "voice", "rhythm")
+    assert resolve_families(["original", "egemaps"]) == ("original", "egemaps")
+    assert resolve_families(["full", "egemaps"]) == resolve_families("all")
+    with pytest.raises(ValueError, match="unknown feature family"):
+        resolve_families("loudness")
+
+
+def test_compute_features_prefixes_and_isolates_a_failing_family(monkeypatch):
+    y = pulse_train(130, 1.0)
+
+    def broken(ctx):
+        raise RuntimeError("formant tracker exploded")
+
+    monkeypatch.setitem(fam.FAMILY_FUNCTIONS, "voice", broken)
+    values, errors = compute_features(y, SR, "full")
+    assert [e[0] for e in errors] == ["voice"] and "exploded" in errors[0][1]
+    assert not any(k.startswith("voice_") for k in values)
+    assert values["orig_f0_median_hz"] == pytest.approx(130, rel=0.03)
+    assert any(k.startswith("spec_") for k in values) and any(k.startswith("rhythm_") for k in values)
+
+
+def test_feature_params_validation():
+    with pytest.raises(ValueError, match="pitch_method"):
+        FeatureParams(pitch_method="swipe")
+    with pytest.raises(ValueError, match="fmin_hz"):
+        FeatureParams(fmin_hz=10, fmax_hz=9000)
+
+
+def test_egemaps_family_gives_88_functionals():
+    pytest.importorskip("opensmile", reason="opensmile not installed: family egemaps then fails with FeatureDependencyError")
+    values, errors = compute_features(pulse_train(150, 1.0), SR, ["egemaps"])
+    assert not errors and len(values) == 88
+    assert all(k.startswith("egemaps_") for k in values)
+
+
+# --- mel images ----------------------------------------------------------------------------
+
+
+def test_mel_image_is_fixed_length_float32():
+    short = pulse_train(120, 1.0)
+    long = pulse_train(120, 4.0)
+    a, b = mel_image(short, SR), mel_image(long, SR)
+    assert a.shape == b.shape == image_shape(SR) == (128, 94)
+    assert a.dtype == np.float32
+    assert np.all(a[:, -10:] == pytest.approx(-100.0, abs=1e-3))  # the padding sits at the floor
+    assert len(fix_duration(long, SR)) == 3 * SR
