@@ -3,6 +3,7 @@
 - ``run``       execute every notebook headless (papermill) into outputs/<dataset>/
 - ``generate``  generate the synthetic corpus (the default data set)
 - ``features``  extract features for a data set, cached and in parallel
+- ``predict``   age group (with probabilities) and gender of new recordings
 - ``refresh-notebooks``  rebuild each committed notebook from its py:percent twin and
   re-execute it in place on the default data (refreshes the committed outputs)
 
@@ -88,6 +89,7 @@ def _cmd_refresh(args) -> int:
 #: Sub-commands that parse their own arguments: name -> (module, function, help text).
 FORWARDED = {
     "features": ("helpers.features.cli", "main", "extract features for a data set, cached and in parallel"),
+    "predict": ("helpers.models.cli", "predict_main", "predict age group and gender of recordings"),
 }
 
 

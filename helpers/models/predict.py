@@ -1,0 +1,192 @@
+"""Predicting age group and gender for new recordings, with the training's cleaning and features.
+
+:class:`Predictor` loads a saved model folder (:mod:`helpers.models.persistence`): the
+pipelines and the card that says which feature families, parameters and cleaning produced
+the training features. Each new file goes through exactly those steps (the feature
+engine's :func:`helpers.features.engine.process_file`: load and resample, clean, check,
+compute), then the features are put in the training's column order and the pipelines
+predict. Any format :func:`helpers.audio.load_audio` reads works (stereo is downmixed,
+44.1/48 kHz resampled to the analysis rate).
+
+A file that cannot be read or analysed gets a row with ``status="error"`` and a message
+naming the file and the problem; the other files are still predicted.
+
+Notebook: 06_predict (and ``python -m helpers predict``, :mod:`helpers.models.cli`).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .evaluation import aggregate_by_speaker
+from .persistence import load_models
+
+#: Below this fraction of the training's feature columns a prediction is refused.
+MIN_FEATURE_FRACTION = 0.5
+
+
+class PredictionError(ValueError):
+    """A file could not be predicted (the message names the file and the problem)."""
+
+
+def feature_job_from_spec(spec: dict):
+    """The feature engine's job that reproduces the training features (families, parameters, cleaning).
+
+    ``spec``: the ``features_spec.json`` notebook 03 wrote (kept in the model card).
+
+    Notebook: 06_predict
+    """
+    from ..features.engine import make_feature_job
+    from ..features.families import FeatureParams
+
+    known = set(FeatureParams.__dataclass_fields__)
+    params = FeatureParams(**{k: v for k, v in spec.get("params", {}).items() if k in known})
+    return make_feature_job(families=tuple(spec["families"]), cleaning=spec.get("cleaning"), params=params)
+
+
+@dataclass
+class Predictor:
+    """Saved age and gender pipelines plus the feature job that feeds them.
+
+    Build one with :meth:`from_folder`; :meth:`predict_files` returns one row per file.
+    """
+
+    models: dict
+    card: dict
+    job: object = None
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> "Predictor":
+        """Load the model folder notebook 05 saved (``<outputs>/<dataset>/model``).
+
+        Notebook: 06_predict
+        """
+        from ..features.engine import FEATURE_CODE_VERSION
+
+        models, card = load_models(folder)
+        job = feature_job_from_spec(card["feature_spec"])
+        notes = []
+        trained = str(card["feature_spec"].get("code_version", ""))
+        if trained and trained != FEATURE_CODE_VERSION:
+            notes.append(
+                f"the model was trained on features of code version {trained}, this installation computes "
+                f"version {FEATURE_CODE_VERSION}: predictions may be off; re-run notebooks 03-05"
+            )
+        return cls(models=models, card=card, job=job, notes=notes)
+
+    def features_of(self, path: str | Path) -> dict:
+        """Feature values of one file, computed as in training. Raises :class:`PredictionError`.
+
+        Notebook: 06_predict
+        """
+        from ..features.engine import process_file
+
+        path = Path(path)
+        if not path.exists():
+            raise PredictionError(f"{path}: file not found")
+        if path.is_dir():
+            raise PredictionError(f"{path}: is a folder, not an audio file")
+        row = process_file(str(path), "", self.job)
+        errors = json.loads(row["_errors"]) if row.get("_errors") else []
+        if row["_status"] != "ok":
+            stage, message = errors[0] if errors else ("unknown", "no reason recorded")
+            raise PredictionError(f"{path}: {message} (at the {stage} step)")
+        return {k: v for k, v in row.items() if not k.startswith("_") and k != "content_sha1"}
+
+    def _matrix(self, values: dict, name: str, path) -> pd.DataFrame:
+        cols = self.card["models"][name]["feature_columns"]
+        x = pd.DataFrame([[values.get(c, np.nan) for c in cols]], columns=cols, dtype=float)
+        present = float(np.isfinite(x.to_numpy()).mean()) if cols else 0.0
+        if present < MIN_FEATURE_FRACTION:
+            raise PredictionError(
+                f"{path}: only {present:.0%} of the {len(cols)} features could be computed "
+                "(too little voiced speech?); no prediction"
+            )
+        return x
+
+    def predict_one(self, path: str | Path) -> dict:
+        """Age group and gender of one file with probabilities. Raises :class:`PredictionError`.
+
+        Notebook: 06_predict
+        """
+        values = self.features_of(path)
+        out: dict = {"path": str(path), "status": "ok", "error": ""}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            for name, model in self.models.items():
+                classes = list(self.card["models"][name]["classes"])
+                p = _proba_in_order(model, self._matrix(values, name, path).to_numpy(), classes)[0]
+                label = "age_group" if name == "age" else name
+                out[label] = classes[int(np.argmax(p))]
+                out[f"{label}_probability"] = float(np.max(p))
+                for c, v in zip(classes, p):
+                    out[f"p_{c}"] = float(v)
+        return out
+
+    def predict_files(self, paths: Iterable[str | Path], *, same_speaker: bool = False) -> pd.DataFrame:
+        """One row per file: ``path``, ``status`` ("ok"/"error"), ``error``, ``age_group``,
+        ``age_group_probability``, ``gender``, ``gender_probability`` and ``p_<class>``.
+
+        A file that fails gets its error and the others go on. ``same_speaker=True`` adds a
+        row ``path="(all files, one speaker)"`` that combines the successful files'
+        probabilities as the evaluation combines a speaker's clips.
+
+        Notebook: 06_predict
+        """
+        rows = []
+        for p in paths:
+            try:
+                rows.append(self.predict_one(p))
+            except PredictionError as exc:
+                rows.append({"path": str(p), "status": "error", "error": str(exc)})
+            except Exception as exc:  # an unexpected failure in one file must not stop the batch
+                rows.append({"path": str(p), "status": "error", "error": f"{p}: {type(exc).__name__}: {exc}"})
+        table = pd.DataFrame(rows)
+        if same_speaker and (table["status"] == "ok").sum() > 1:
+            table = pd.concat([table, pd.DataFrame([self._combine(table[table["status"] == "ok"])])], ignore_index=True)
+        return table
+
+    def _combine(self, ok: pd.DataFrame) -> dict:
+        out = {"path": "(all files, one speaker)", "status": "ok", "error": ""}
+        for name in self.models:
+            classes = list(self.card["models"][name]["classes"])
+            label = "age_group" if name == "age" else name
+            agg = aggregate_by_speaker(ok[[f"p_{c}" for c in classes]].to_numpy(), ["one"] * len(ok), classes)
+            row = agg.iloc[0]
+            out[label] = row["predicted"]
+            out[f"{label}_probability"] = float(max(row[f"p_{c}"] for c in classes))
+            for c in classes:
+                out[f"p_{c}"] = float(row[f"p_{c}"])
+        return out
+
+
+def _proba_in_order(model, X, classes) -> np.ndarray:
+    p = model.predict_proba(X)
+    where = {c: j for j, c in enumerate(model.classes_)}
+    return np.column_stack([p[:, where[c]] if c in where else np.zeros(len(X)) for c in classes])
+
+
+def format_prediction(row: dict | pd.Series, card: dict) -> str:
+    """One line per file for the command line: age group with probabilities, and gender.
+
+    Notebook: 06_predict
+    """
+    row = dict(row)
+    if row.get("status") != "ok":
+        return f"{row['path']}: ERROR {row.get('error', '')}"
+    parts = [f"{row['path']}:"]
+    if "age" in card.get("models", {}):
+        classes = card["models"]["age"]["classes"]
+        probs = ", ".join(f"{c} {row[f'p_{c}']:.2f}" for c in classes)
+        parts.append(f"age group {row['age_group']} (p={row['age_group_probability']:.2f}; {probs})")
+    if "gender" in card.get("models", {}):
+        parts.append(f"gender {row['gender']} (p={row['gender_probability']:.2f})")
+    return " ".join(parts[:1]) + " " + "; ".join(parts[1:])
