@@ -325,6 +325,12 @@ print(f"best gender model: {MODEL_LABELS[best_gender]}: {gender_results[best_gen
 # the test speakers and measure the UAR lost. Features are grouped by kind (all MFCC
 # statistics together, all mel bands together ...), because correlated features stand in
 # for each other when shuffled alone.
+#
+# The vocal-tremor measures (`voice_tremor_depth_pct`, `voice_tremor_rate_hz`,
+# `voice_tremor_band_ratio`: how strongly, how fast and how purely f0 wobbles at 4-7 Hz)
+# stay single features here. On the synthetic corpus, whose voices acquire a tremor of
+# several percent after sixty, the tremor depth is one of the strongest age cues; on real
+# recordings the table above shows how much it adds.
 
 # %%
 groups = feature_groups_by_name(age_inputs)

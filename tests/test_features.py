@@ -16,7 +16,16 @@ from helpers.features.original import original_features, original_pyin_settings
 from helpers.features.pitch import f0_statistics, gross_pitch_error, reference_at, track_pitch
 from helpers.features.rhythm import syllable_nuclei, voicing_and_pauses
 from helpers.features.spectral_stats import active_frames, magnitude_spectrogram, mfcc_stats, spectral_shape_stats
-from helpers.features.voice import as_sound, harmonicity_db, jitter_shimmer, vocal_tract_length_cm, voice_features
+from helpers.features.voice import (
+    TREMOR_KEYS,
+    as_sound,
+    f0_tremor,
+    harmonicity_db,
+    jitter_shimmer,
+    vocal_tract_length_cm,
+    voice_features,
+    voiced_runs,
+)
 
 SR = 16000
 
@@ -233,6 +242,107 @@ def test_original_pyin_settings_document_any_change():
     assert kw["fmin"] == 16.0 and kw["fmax"] <= 8000 and kw["frame_length"] >= 1024
     kw8, changes8 = original_pyin_settings(8000)
     assert kw8["fmax"] == 4000 and any("Nyquist" in c for c in changes8)
+
+
+# --- tremor --------------------------------------------------------------------------------
+
+
+def tremor_track(depth_pct: float, rate_hz: float, *, seed: int = 0, hop_s: float = 0.0125, n_runs: int = 10):
+    """A pitch track of voiced stretches (0.25-0.6 s, unvoiced gaps between) whose f0 carries
+    declination, random accents and a steady tremor of ``depth_pct`` % at ``rate_hz`` Hz."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.uniform(0.25, 0.6, n_runs)
+    gaps = rng.uniform(0.05, 0.3, n_runs)
+    total = float(np.sum(lengths + gaps)) + 0.2
+    t = np.arange(0.0, total, hop_s)
+    voiced = np.zeros(t.size, bool)
+    start = 0.1
+    for length, gap in zip(lengths, gaps):
+        voiced[(t >= start) & (t < start + length)] = True
+        start += length + gap
+    accents = sum(rng.normal(0, 0.8) * np.exp(-0.5 * ((t - c) / 0.12) ** 2) for c in rng.uniform(0, total, 12))
+    st = 2.0 * (0.5 - t / total) + accents
+    f0 = 140.0 * 2 ** (st / 12) * (1 + depth_pct / 100 * np.sin(2 * np.pi * rate_hz * t + rng.uniform(0, 2 * np.pi)))
+    return t, np.where(voiced, f0, np.nan)
+
+
+def test_voiced_runs_cut_at_gaps_octave_jumps_and_drop_short_ones():
+    f0 = np.array([np.nan, 100, 101, 102, np.nan, 100, 101, 202, 203, 204, 205, np.nan, 100])
+    assert voiced_runs(f0, min_frames=3) == [(1, 4), (7, 11)]
+    assert voiced_runs(f0, min_frames=1) == [(1, 4), (5, 7), (7, 11), (12, 13)]
+
+
+def test_f0_tremor_on_a_known_track():
+    """Depth and rate of a steady tremor survive intonation and gaps; a steady voice reads low."""
+    for depth, rate in ((2.0, 5.0), (3.0, 6.5)):
+        got = f0_tremor(*tremor_track(depth, rate, seed=1))
+        assert got["tremor_rate_hz"] == pytest.approx(rate, abs=0.5)
+        assert 0.5 * depth < got["tremor_depth_pct"] < 1.5 * depth
+        assert got["tremor_band_ratio"] > 0.4
+    steady = f0_tremor(*tremor_track(0.0, 5.0, seed=1))
+    assert steady["tremor_depth_pct"] < 0.5 and steady["tremor_band_ratio"] < 0.4
+
+
+def test_f0_tremor_is_nan_without_enough_long_voiced_stretches():
+    t = np.arange(0, 3, 0.0125)
+    f0 = np.where((t % 0.4) < 0.15, 150.0, np.nan)  # only 0.15 s stretches
+    assert all(np.isnan(v) for v in f0_tremor(t, f0).values())
+    assert all(np.isnan(v) for v in f0_tremor(t, np.full(t.size, np.nan)).values())
+    values = voice_features(np.zeros(SR, np.float32), SR)
+    assert all(np.isnan(values[k]) for k in TREMOR_KEYS)
+
+
+def trend_voice(age: float, gender: str, **overrides):
+    """A synthetic :class:`Voice` on the corpus's age trends, with ``overrides`` (its fields)."""
+    from helpers.synthetic.trends import VOICE_PARAMETERS
+    from helpers.synthetic.voice import Voice
+
+    return Voice(**{**{p: float(t(age, gender)) for p, (t, _, _) in VOICE_PARAMETERS.items()}, **overrides})
+
+
+def rendered_voice(voice, *, seed: int = 0, n_syllables: int = 14) -> np.ndarray:
+    """A clean recording (16 kHz, 40 dB SNR, short silences) of one utterance of ``voice``."""
+    from helpers.synthetic import recording as rec
+    from helpers.synthetic.corpus import ClipConditions, render
+
+    channel = rec.Channel(format="wav", sr_hz=SR, hpf_hz=70.0, lpf_hz=7500.0, eq_hz=(800.0, 3000.0), eq_gain_db=(0.0, 0.0),
+                          eq_q=(1.0, 1.0), floor_beta=1.0, level_dbfs=-24.0, mains_hz=50.0)
+    cond = ClipConditions(n_syllables=n_syllables, f0_scale=1.0, lead_s=0.3, trail_s=0.3, noise_type="none", snr_db=40.0,
+                          click_lead=False, click_trail=False, level_dbfs=-24.0, overdrive=0.0)
+    return render(voice, channel, cond, np.random.default_rng(seed)).mix
+
+
+def clip_tremor(y) -> dict:
+    tr = track_pitch(y, SR, method="praat")
+    return f0_tremor(tr.times_s, np.where(tr.voiced, tr.f0_hz, np.nan))
+
+
+def test_tremor_of_rendered_voices_follows_latent_depth_and_rate():
+    """Slight (0.3 %) vs strong (2.5 %) tremor are clearly apart; the strong one's rate is found."""
+    weak, strong = [], []
+    for i, rate in enumerate((4.5, 5.5, 6.5)):
+        gender = "female" if i % 2 else "male"
+        w = clip_tremor(rendered_voice(trend_voice(70, gender, tremor_depth_pct=0.3, tremor_rate_hz=rate), seed=i))
+        s = clip_tremor(rendered_voice(trend_voice(70, gender, tremor_depth_pct=2.5, tremor_rate_hz=rate), seed=i))
+        weak.append(w["tremor_depth_pct"])
+        strong.append(s["tremor_depth_pct"])
+        assert s["tremor_rate_hz"] == pytest.approx(rate, abs=1.0)
+    print("depth % measured at latent 0.3:", np.round(weak, 2), "at 2.5:", np.round(strong, 2))
+    assert min(strong) > 1.5 * max(weak)
+
+
+def test_tremor_depth_ranks_random_speakers():
+    """Over 16 speakers of the corpus's population, measured depth follows latent depth."""
+    from scipy import stats
+
+    from helpers.synthetic.trends import sample_speakers
+    from helpers.synthetic.voice import Voice
+
+    spk = sample_speakers(16, seed=3).reset_index(drop=True)
+    measured = [clip_tremor(rendered_voice(Voice.from_row(row), seed=i))["tremor_depth_pct"] for i, row in spk.iterrows()]
+    rho = stats.spearmanr(spk["tremor_depth_pct"], measured, nan_policy="omit").statistic
+    print(f"Spearman rho, measured vs latent tremor depth over 16 speakers: {rho:.2f}")
+    assert rho > 0.5, (rho, list(zip(spk["tremor_depth_pct"].round(2), np.round(measured, 2))))
 
 
 # --- families ------------------------------------------------------------------------------

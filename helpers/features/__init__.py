@@ -5,7 +5,7 @@ Compute modules (arrays in, numbers or arrays out):
 - :mod:`helpers.features.pitch`           f0 tracks (Praat or pyin), f0 statistics, gross pitch error
 - :mod:`helpers.features.original`        the original analysis's feature set (and its procedure, for benchmarks)
 - :mod:`helpers.features.spectral_stats`  MFCC + delta statistics, centroid, bandwidth, roll-off, flatness, contrast
-- :mod:`helpers.features.voice`           jitter, shimmer, HNR, formants, vocal-tract length (Praat)
+- :mod:`helpers.features.voice`           jitter, shimmer, HNR, formants, vocal-tract length (Praat), vocal tremor
 - :mod:`helpers.features.rhythm`          onsets, tempo, voiced fraction, pauses, syllable nuclei, speaking rate
 - :mod:`helpers.features.egemaps`         the eGeMAPS set (openSMILE), a switchable family
 - :mod:`helpers.features.mel_images`      fixed-length (3 s) log-mel "images", stored as a float32 .npy

@@ -33,7 +33,7 @@ from .families import FAMILY_PREFIX, FeatureParams, compute_features, resolve_fa
 
 #: Version of the feature code. Bump it whenever a change alters any feature value: every
 #: cached result of an older version is then recomputed.
-FEATURE_CODE_VERSION = "2"
+FEATURE_CODE_VERSION = "3"
 
 #: Backends :func:`extract_features` can run on.
 BACKENDS = ("joblib", "dask")

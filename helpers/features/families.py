@@ -7,7 +7,7 @@ family        prefix    features
 ============  ========  ==================================================================
 original      orig_     the original analysis: onsets, duration, tempo, f0 stats, 128 mel means
 spectral      spec_     MFCC + delta stats, centroid, bandwidth, roll-off, flatness, contrast
-voice         voice_    jitter, shimmer, HNR, F1-F3, vocal-tract length (Praat)
+voice         voice_    jitter, shimmer, HNR, F1-F3, vocal-tract length (Praat), f0 tremor
 rhythm        rhythm_   voiced fraction, pauses, syllable nuclei, speaking/articulation rate
 egemaps       egemaps_  the 88 eGeMAPS functionals (openSMILE), off by default
 ============  ========  ==================================================================

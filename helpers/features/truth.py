@@ -28,6 +28,7 @@ TRUTH_PAIRS: dict[str, str] = {
     "jitter_pct": "voice_jitter_local_pct",
     "shimmer_pct": "voice_shimmer_local_pct",
     "hnr_db": "voice_hnr_db",
+    "tremor_depth_pct": "voice_tremor_depth_pct",
     "speaking_rate_sps": "rhythm_articulation_rate_sps",
     "n_syllables": "rhythm_n_nuclei",
     "pause_ratio": "rhythm_pause_ratio",

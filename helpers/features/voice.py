@@ -12,7 +12,11 @@ reference implementation; parselmouth calls it from Python.
   manual recommends for speech), averaged over voiced frames;
 - F1-F3 in Hz (Burg, 5 formants below ``max_formant_hz``), medians over voiced frames,
   their spacing and the apparent vocal-tract length it implies (uniform tube closed at the
-  glottis: F_i = (2i - 1) c / 4L, least-squares fit, c = 35,000 cm/s; Reby & McComb 2003).
+  glottis: F_i = (2i - 1) c / 4L, least-squares fit, c = 35,000 cm/s; Reby & McComb 2003);
+- vocal (frequency) tremor from the pitch track: the slow 4-8 Hz wobble of f0 that grows in
+  older voices (depth in % of f0, rate in Hz, share of modulation energy at 4-7 Hz), in the
+  spirit of MDVP's FTRI / Fftr but robust to the short voiced stretches of running speech
+  (see :func:`f0_tremor`).
 
 Notebook: 03_features
 """
@@ -163,6 +167,143 @@ def vocal_tract_length_cm(formants_hz) -> float:
     return SPEED_OF_SOUND_CM_S / spacing
 
 
+#: Modulation frequencies (Hz) at which :func:`f0_modulation_spectrum` fits the f0 contour.
+TREMOR_GRID_HZ = np.round(np.arange(2.0, 15.0 + 1e-9, 0.1), 1)
+
+#: Tremor bands in Hz: where the rate is searched, the band whose mean amplitude is the
+#: depth, and the band whose share of modulation energy is the band ratio.
+TREMOR_RATE_BAND_HZ, TREMOR_DEPTH_BAND_HZ, TREMOR_RATIO_BAND_HZ = (3.0, 9.0), (4.0, 8.0), (4.0, 7.0)
+
+#: Columns of :func:`f0_tremor`.
+TREMOR_KEYS = ("tremor_depth_pct", "tremor_rate_hz", "tremor_band_ratio")
+
+
+def voiced_runs(f0_hz: np.ndarray, *, min_frames: int, max_jump_st: float = 1.5) -> list[tuple[int, int]]:
+    """Stretches ``(start, stop)`` (frame indices, stop exclusive) of consecutive voiced
+    frames (finite, positive ``f0_hz``) at least ``min_frames`` long; a stretch is cut where
+    f0 jumps by more than ``max_jump_st`` semitones between frames (octave errors, not
+    voice: a 4 % tremor at 8 Hz moves f0 by < 0.5 st per 12.5 ms frame).
+
+    Notebook: 03_features
+    """
+    f = np.asarray(f0_hz, dtype=float)
+    ok = np.isfinite(f) & (f > 0)
+    st = 12.0 * np.log2(np.where(ok, f, 1.0))
+    start_here = ok & ~np.r_[False, ok[:-1]]
+    start_here[1:] |= ok[1:] & ok[:-1] & (np.abs(np.diff(st)) > max_jump_st)
+    starts = np.flatnonzero(start_here)
+    runs = []
+    for a in starts:
+        b = a + 1
+        while b < f.size and ok[b] and not start_here[b]:
+            b += 1
+        if b - a >= min_frames:
+            runs.append((int(a), int(b)))
+    return runs
+
+
+def f0_modulation_spectrum(
+    times_s: np.ndarray,
+    f0_hz: np.ndarray,
+    *,
+    min_run_s: float = 0.25,
+    trend_degree: int = 2,
+    freqs_hz: np.ndarray = TREMOR_GRID_HZ,
+) -> dict[str, np.ndarray | float]:
+    """How strongly f0 oscillates at each of ``freqs_hz`` (Hz) over the voiced stretches.
+
+    ``times_s`` (s, evenly spaced frames) and ``f0_hz`` (Hz, NaN where unvoiced) are a
+    pitch track. Each voiced stretch of at least ``min_run_s`` s is taken in semitones; its
+    intonation (declination, accents) is removed by a polynomial of ``trend_degree`` over
+    the stretch, and a sinusoid at each frequency is fitted to what remains (least squares,
+    orthogonal to the trend: a periodogram that works on stretches of 0.25-0.6 s, too short
+    for a filter or an FFT to resolve 4-8 Hz). Frequencies at or above half the frame rate
+    are dropped.
+
+    Returns ``freqs_hz``; ``amplitude_st`` (Hz-by-Hz root mean square over stretches,
+    weighted by duration, of the fitted sinusoid's amplitude, semitones); ``energy_share``
+    (the share of the detrended f0 variance each sinusoid explains, pooled over stretches);
+    ``voiced_s`` (s of f0 contour analysed) and ``n_runs``.
+
+    Notebook: 03_features
+    """
+    t = np.asarray(times_s, dtype=float)
+    f0 = np.asarray(f0_hz, dtype=float)
+    if t.shape != f0.shape:
+        raise ValueError(f"times_s {t.shape} and f0_hz {f0.shape} differ in shape")
+    hop = float(np.median(np.diff(t))) if t.size > 1 else float("nan")
+    freqs = np.asarray(freqs_hz, dtype=float)
+    if np.isfinite(hop) and hop > 0:
+        freqs = freqs[freqs < 0.5 / hop]
+        runs = voiced_runs(f0, min_frames=max(int(np.ceil(min_run_s / hop)), trend_degree + 4))
+    else:
+        runs = []
+    amp2, explained = np.zeros(freqs.size), np.zeros(freqs.size)
+    weight = total = 0.0
+    for a, b in runs:
+        tt = t[a:b] - t[a:b].mean()
+        st = 12.0 * np.log2(f0[a:b])
+        Q, _ = np.linalg.qr(np.vander(tt / max(np.abs(tt).max(), 1e-9), trend_degree + 1))
+        r = st - Q @ (Q.T @ st)
+        phase = 2 * np.pi * freqs[:, None] * tt[None, :]
+        C = np.stack([np.cos(phase), np.sin(phase)], axis=-1)  # (freq, frame, 2)
+        C -= np.einsum("nk,fkj->fnj", Q, np.einsum("nk,fnj->fkj", Q, C))
+        G = np.einsum("fni,fnj->fij", C, C) + 1e-9 * np.eye(2)
+        c = np.einsum("fni,n->fi", C, r)
+        coef = np.linalg.solve(G, c[..., None])[..., 0]
+        duration = (b - a) * hop
+        amp2 += duration * np.sum(coef**2, axis=1)
+        explained += np.einsum("fi,fi->f", coef, c)
+        weight += duration
+        total += float(r @ r)
+    return {
+        "freqs_hz": freqs,
+        "amplitude_st": np.sqrt(amp2 / weight) if weight > 0 else np.full(freqs.size, np.nan),
+        "energy_share": explained / total if total > 0 else np.full(freqs.size, np.nan),
+        "voiced_s": weight,
+        "n_runs": len(runs),
+    }
+
+
+def f0_tremor(
+    times_s: np.ndarray,
+    f0_hz: np.ndarray,
+    *,
+    min_run_s: float = 0.25,
+    min_voiced_s: float = 0.5,
+) -> dict[str, float]:
+    """Frequency tremor of a pitch track (``times_s`` in s, ``f0_hz`` in Hz, NaN unvoiced).
+
+    From :func:`f0_modulation_spectrum` (stretches of >= ``min_run_s`` s, intonation
+    removed):
+
+    - ``tremor_depth_pct``: depth of the 4-8 Hz f0 modulation in % of f0 (root mean square
+      of the fitted sinusoids' amplitudes over the band, i.e. the peak deviation of a steady
+      tremor; cf. MDVP's FTRI). Intonation and jitter leave a floor of a few tenths of a %.
+    - ``tremor_rate_hz``: frequency (Hz) in 3-9 Hz where the modulation explains most f0
+      variance (cf. MDVP's Fftr); only meaningful when the depth is well above the floor.
+    - ``tremor_band_ratio``: the share of modulation energy at 4-7 Hz among 2-15 Hz (the
+      lowest frequency a 0.25 s stretch can tell from intonation is about 2 Hz).
+
+    All NaN when less than ``min_voiced_s`` s of the track lies in long enough stretches.
+
+    Notebook: 03_features
+    """
+    spec = f0_modulation_spectrum(times_s, f0_hz, min_run_s=min_run_s)
+    f, amp, share = spec["freqs_hz"], spec["amplitude_st"], spec["energy_share"]
+    rate_band = (f >= TREMOR_RATE_BAND_HZ[0]) & (f <= TREMOR_RATE_BAND_HZ[1])
+    depth_band = (f >= TREMOR_DEPTH_BAND_HZ[0]) & (f <= TREMOR_DEPTH_BAND_HZ[1])
+    ratio_band = (f >= TREMOR_RATIO_BAND_HZ[0]) & (f <= TREMOR_RATIO_BAND_HZ[1])
+    if spec["voiced_s"] < min_voiced_s or not (rate_band.any() and depth_band.any()):
+        return {k: float("nan") for k in TREMOR_KEYS}
+    depth_st = float(np.sqrt(np.mean(amp[depth_band] ** 2)))
+    return {
+        "tremor_depth_pct": 100.0 * (2.0 ** (depth_st / 12.0) - 1.0),
+        "tremor_rate_hz": float(f[rate_band][np.argmax(share[rate_band])]),
+        "tremor_band_ratio": float(share[ratio_band].sum() / share.sum()) if share.sum() > 0 else float("nan"),
+    }
+
+
 def voice_features(
     y: np.ndarray,
     sr: int,
@@ -180,8 +321,10 @@ def voice_features(
     summarised and whose Praat Pitch object (if any) guides the glottal pulses; ``sound``:
     a ready ``parselmouth.Sound`` of ``y``. Returns ``jitter_*_pct`` and ``shimmer_*_pct``
     (%), ``n_pulses``, ``hnr_db`` (mean over voiced frames, dB), ``f1_hz``..``f3_hz``
-    (medians over voiced frames, Hz), ``vtl_cm`` and ``formant_spacing_hz``; NaN where the
-    clip has no voiced frame.
+    (medians over voiced frames, Hz), ``vtl_cm``, ``formant_spacing_hz`` and the tremor
+    measures of :func:`f0_tremor` from the same pitch track (``tremor_depth_pct``,
+    ``tremor_rate_hz``, ``tremor_band_ratio``); NaN where the clip has no voiced frame (the
+    tremor measures also where it has too few long voiced stretches).
 
     Notebook: 03_features
     """
@@ -194,7 +337,8 @@ def voice_features(
     part = voiced_part(sound, track.times_s, track.voiced)
     if part is None:
         keys = ["n_pulses", "jitter_local_pct", "jitter_rap_pct", "jitter_ppq5_pct", "shimmer_local_pct",
-                "shimmer_apq3_pct", "shimmer_apq5_pct", "hnr_db", "f1_hz", "f2_hz", "f3_hz", "vtl_cm", "formant_spacing_hz"]
+                "shimmer_apq3_pct", "shimmer_apq5_pct", "hnr_db", "f1_hz", "f2_hz", "f3_hz", "vtl_cm", "formant_spacing_hz",
+                *TREMOR_KEYS]
         return {k: float("nan") for k in keys}
 
     def voiced_at(times):
@@ -211,4 +355,5 @@ def voice_features(
         out[f"f{i + 1}_hz"] = float(v)
     out["vtl_cm"] = vocal_tract_length_cm(med)
     out["formant_spacing_hz"] = SPEED_OF_SOUND_CM_S / (2 * out["vtl_cm"]) if np.isfinite(out["vtl_cm"]) else float("nan")
+    out.update(f0_tremor(track.times_s, np.where(track.voiced, track.f0_hz, np.nan)))
     return out
