@@ -54,7 +54,7 @@ def _cmd_generate(args) -> int:
         print(f"synthetic corpus up to date: {root}")
         return 0
     start = time.perf_counter()
-    ensure_corpus(root, config, n_jobs=args.jobs)
+    ensure_corpus(root, config, n_jobs=args.jobs, progress=sys.stderr.isatty())  # no bar in CI logs
     print(f"generated {config.n_speakers * config.clips_per_speaker} clips in "
           f"{time.perf_counter() - start:.1f} s: {root}")
     return 0

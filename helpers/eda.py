@@ -545,20 +545,20 @@ def feature_explorer(table: pd.DataFrame, columns: Sequence[str]):
     Notebook: 04_eda
     """
     import ipywidgets as widgets
-    from IPython.display import display
+    from matplotlib.figure import Figure
+
+    from .widgets import figure_png, show_png
 
     choice = widgets.Dropdown(options=list(columns), description="feature", layout=widgets.Layout(width="420px"))
     out = widgets.Output()
 
     def draw(_change=None):
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.0))
-            plot_histogram_by_gender(table, choice.value, ax=axes[0])
-            plot_point(table, choice.value, ax=axes[1])
-            axes[1].legend(fontsize=7)
-            display(fig)
-            plt.close(fig)
+        fig = Figure(figsize=(9.0, 3.0), layout="constrained")
+        axes = fig.subplots(1, 2)
+        plot_histogram_by_gender(table, choice.value, ax=axes[0])
+        plot_point(table, choice.value, ax=axes[1])
+        axes[1].legend(fontsize=7)
+        show_png(out, figure_png(fig, dpi=80), f"<{choice.value}>")
 
     choice.observe(draw, names="value")
     draw()

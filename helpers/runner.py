@@ -118,11 +118,13 @@ def run_notebooks(
     n_jobs: int = 2,
     notebooks: list[Path] | None = None,
     html: bool = True,
+    cell_timeout_s: int = 1800,
     echo=print,
 ) -> list[NotebookRun]:
     """Execute the notebooks in order; return one :class:`NotebookRun` per notebook.
 
-    A failing notebook is recorded and the rest still run.
+    A failing notebook is recorded and the rest still run; a cell that runs longer than
+    ``cell_timeout_s`` fails its notebook instead of stalling the run.
     """
     import papermill as pm
 
@@ -154,6 +156,7 @@ def run_notebooks(
             pm.execute_notebook(
                 str(nb), str(target), parameters=injected, cwd=str(nb.parent),
                 kernel_name="python3", progress_bar=False, log_output=False,
+                execution_timeout=cell_timeout_s,
             )
             status, error = "ok", None
         except Exception as exc:  # papermill saves the failed notebook; record and go on

@@ -130,9 +130,7 @@ class SignalExplorer(widgets.VBox):
             n_fft=s["n_fft"], hop_length=s["hop_length"], n_mels=s["n_mels"], ax=ax,
             title=f"{s['clip']}: {rep}",
         )
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.dpi)
-        return buf.getvalue()
+        return figure_png(fig, dpi=self.dpi)
 
     def redraw(self) -> None:
         """Re-render the figure for the current settings into the Output area.
@@ -145,23 +143,40 @@ class SignalExplorer(widgets.VBox):
             png = self.render_png()
         except Exception as exc:  # shown to the reader; the widget stays usable
             self.last_error = f"{type(exc).__name__}: {exc}"
-            text = f"cannot draw {self.settings()}: {self.last_error}\n"
-            self.output.outputs = ({"output_type": "stream", "name": "stderr", "text": text},)
+            show_text(self.output, f"cannot draw {self.settings()}: {self.last_error}\n", stream="stderr")
             return
         self.last_error = None
         self.last_png = png
         self.n_draws += 1
         s = self.settings()
-        self.output.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {
-                    "image/png": base64.b64encode(png).decode("ascii"),
-                    "text/plain": f"<figure: {s['clip']}, {s['representation']}>",
-                },
-                "metadata": {},
-            },
-        )
+        show_png(self.output, png, f"<figure: {s['clip']}, {s['representation']}>")
+
+
+def figure_png(fig, *, dpi: int | None = None) -> bytes:
+    """A matplotlib figure as PNG bytes (for widgets that redraw without pyplot)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
+    return buf.getvalue()
+
+
+def show_png(output, png: bytes, label: str = "<figure>") -> None:
+    """Replace an ipywidgets ``Output``'s content with a PNG image.
+
+    Sets ``output.outputs`` directly instead of capturing with ``with output:``: a
+    capturing Output can stall headless executors (nbclient, papermill) forever.
+    """
+    output.outputs = (
+        {
+            "output_type": "display_data",
+            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": label},
+            "metadata": {},
+        },
+    )
+
+
+def show_text(output, text: str, *, stream: str = "stdout") -> None:
+    """Replace an ipywidgets ``Output``'s content with text (see :func:`show_png` for why)."""
+    output.outputs = ({"output_type": "stream", "name": stream, "text": text},)
 
 
 def signal_explorer(

@@ -203,6 +203,14 @@ def test_prepare_task_counts_what_it_leaves_out(table):
     assert "speakers" in age.counts().columns and age.summary().startswith("age_group")
 
 
+def test_prepare_task_explains_when_too_few_speakers_remain(table):
+    from helpers.models.honest import prepare_task
+
+    tiny = table[table["speaker"].isin(table["speaker"].unique()[:6])]
+    with pytest.raises(ValueError, match="need|needs two.*n_speakers"):
+        prepare_task(tiny, feats(tiny), min_speakers=5)
+
+
 def test_random_split_flatters_a_model_that_recognises_speakers(table):
     from helpers.models.comparison import best_row, compare_splits, speaker_recognition_share
     from helpers.models.honest import prepare_task

@@ -15,15 +15,14 @@ Notebook: 02_cleaning
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Mapping
 
 import ipywidgets as widgets
 import numpy as np
-from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
 
 from ..display import audio_player
+from ..widgets import figure_png, show_png, show_text
 from .evaluate import si_sdr_db
 from .pipeline import DEFAULT_CLEANING, clean, resolve_cleaning
 from .plots import plot_cleaning_figure
@@ -129,9 +128,7 @@ class CleaningPanel(widgets.VBox):
         result = clean(y, self.sr, self.params(), name=label)
         fig = Figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
         plot_cleaning_figure(y, result, truth_s=self.truths.get(label), fig=fig, title=f"{label}: {result.label}")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.dpi)
-        return result, buf.getvalue()
+        return result, figure_png(fig, dpi=self.dpi)
 
     def _info_html(self, label: str, result) -> str:
         lines = [html.escape(result.summary().splitlines()[0])]
@@ -150,9 +147,7 @@ class CleaningPanel(widgets.VBox):
             result, png = self.render()
         except Exception as exc:  # shown to the reader; the panel stays usable
             self.last_error = f"{type(exc).__name__}: {exc}"
-            with self.output:
-                clear_output(wait=True)
-                print(f"cannot clean {label!r} with {self.params()}: {self.last_error}")
+            show_text(self.output, f"cannot clean {label!r} with {self.params()}: {self.last_error}\n")
             return
         self.last_error = None
         self.result, self.last_png = result, png
@@ -162,9 +157,7 @@ class CleaningPanel(widgets.VBox):
             players.append(audio_player(result.y, self.sr, label="cleaned and trimmed"))
         self.players.value = "".join(p._repr_html_() for p in players)
         self.info.value = self._info_html(label, result)
-        with self.output:
-            clear_output(wait=True)
-            display(Image(data=png, format="png"))
+        show_png(self.output, png, f"<cleaning of {label}>")
 
 
 def cleaning_panel(

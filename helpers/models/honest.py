@@ -300,6 +300,7 @@ def prepare_task(
         raise ValueError(f"target must be 'age_group' or 'gender', not {target!r}")
 
     y_all = df[target].astype("object").to_numpy()
+    counts: dict = {}
     if classes is None:
         keep, counts = classes_with_enough_groups(y_all, df["speaker"].to_numpy(), min_groups=min_speakers)
         classes = [c for c in order if c in keep]
@@ -311,6 +312,13 @@ def prepare_task(
         classes = list(classes)
         drop(~df[target].astype("object").isin(classes), f"class not in {classes}")
 
+    if len(classes) < 2:
+        counts_text = ", ".join(f"{c}: {int(counts[c])}" for c in order if c in counts)
+        raise ValueError(
+            f"{target}: only {len(classes)} class(es) have at least {min_speakers} speakers "
+            f"(speakers per class: {counts_text or 'none'}); grouped {min_speakers}-fold CV needs two. "
+            "Use more speakers (e.g. n_speakers=40 on the synthetic corpus) or fewer folds (n_splits)."
+        )
     X = df[list(feature_columns)].astype(float)
     if include_gender and target == "age_group":
         X = X.assign(gender_male=gender_indicator(df["gender"].astype("object")).to_numpy())
