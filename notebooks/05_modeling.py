@@ -411,25 +411,21 @@ print("trusted types beyond skops's defaults:", ", ".join(TRUSTED_TYPES))
 # ## The headline numbers, for `metrics.json`
 
 # %%
-def _rows(df):
-    return [{k: v for k, v in r.items()} for r in df.to_dict("records")]
-
-
 modeling = {
     "age_classes": age.classes,
-    "age_excluded": _rows(age.excluded),
-    "gender_excluded": _rows(gender.excluded),
+    "age_excluded": age.excluded.to_dict("records"),
+    "gender_excluded": gender.excluded.to_dict("records"),
     "n_splits": n_splits,
     "n_bootstrap": n_bootstrap,
     "seed": seed,
     "original_pipeline": orig.metrics(),
-    "comparison": _rows(comparison),
+    "comparison": comparison.to_dict("records"),
     "best_age": {"model": best["model"], "features": best["features"],
                  "clip": best_result.clip.as_dict(), "speaker": best_result.speaker.as_dict(), **dist},
     "age_regression": regression,
     "gender": {m: {"clip": r.clip.as_dict(), "speaker": r.speaker.as_dict()} for m, r in gender_results.items()},
     "best_gender": best_gender,
-    "importance_top": _rows(importance.head(10)[["feature", "importance", "sd", "n_features"]]),
+    "importance_top": importance.head(10)[["feature", "importance", "sd", "n_features"]].to_dict("records"),
     "oracle": oracle,
     "chance_uar": chance,
 }
