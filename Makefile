@@ -40,18 +40,18 @@ $(STAMP): pyproject.toml $(wildcard $(CONSTRAINTS))
 setup: $(STAMP)
 
 run: setup
-	$(PY) -m helpers run --dataset "$(DATASET)" $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
+	$(PY) -m workbook run --dataset "$(DATASET)" $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
 		$(if $(OUT),--out "$(OUT)") --params "$(PARAMS)" --jobs $(JOBS)
 
 test: setup
-	$(PY) -m helpers generate --jobs $(JOBS)
+	$(PY) -m workbook generate --jobs $(JOBS)
 	$(PY) -m pytest
 
 data: setup
-	$(PY) -m helpers generate --jobs $(JOBS) $(if $(PARAMS),--params "$(PARAMS)")
+	$(PY) -m workbook generate --jobs $(JOBS) $(if $(PARAMS),--params "$(PARAMS)")
 
 notebooks: setup
-	$(PY) -m helpers refresh-notebooks
+	$(PY) -m workbook refresh-notebooks
 
 lab: setup
 	$(PY) -m jupyter lab notebooks/

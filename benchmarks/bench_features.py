@@ -99,7 +99,7 @@ def run_config(config: str, files: list[str], warmup: list[str], cleaning: str |
         original_procedure(warmup[0], sr=SR)
         fn = lambda: [original_procedure(f, sr=SR) for f in files]  # noqa: E731
     else:
-        from helpers.features import extract_features
+        from workbook.engine import extract_features
 
         kw = _engine_kwargs(base, cleaning if config.endswith("_clean") else None)
         t0 = time.perf_counter()
@@ -195,8 +195,8 @@ def pick_clips(manifest, n: int) -> list[str]:
 
 
 def corpora(args) -> dict[str, list[str]]:
-    from helpers.datasets import load_dataset
-    from helpers.paths import shared_commonvoice_sample
+    from workbook.datasets import load_dataset
+    from workbook.paths import shared_commonvoice_sample
 
     out = {}
     syn = load_dataset("synthetic", args.synthetic_dir, n_speakers=args.synthetic_speakers, clips_per_speaker=5, seed=0)

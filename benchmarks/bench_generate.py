@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.synthetic.corpus import CorpusConfig, generate_corpus, speakers_table
+from workbook.synthetic.corpus import CorpusConfig, generate_corpus, speakers_table
 
 
 def tree_digest(root: Path) -> str:

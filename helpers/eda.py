@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .manifest import AGE_GROUPS
+from workbook.manifest import AGE_GROUPS
 
 GENDER_COLOURS = {"female": "#d95f02", "male": "#1b9e77", "other": "#7570b3"}
 
@@ -505,12 +505,12 @@ def plot_f0_vs_age(table: pd.DataFrame, column: str, *, trend=None, ax: Axes | N
 
     With ``age_years``: a scatter over years. Without (Common Voice has only groups):
     points at the group's middle year, spread a little sideways. ``trend``: a function
-    ``trend(age_years, gender) -> Hz`` (e.g. :func:`helpers.synthetic.trends.f0_trend_hz`),
+    ``trend(age_years, gender) -> Hz`` (e.g. :func:`workbook.synthetic.trends.f0_trend_hz`),
     drawn for both genders as the literature's mean.
 
     Notebook: 04_eda
     """
-    from .manifest import AGE_GROUP_START_YEARS
+    from workbook.manifest import AGE_GROUP_START_YEARS
 
     ax = _ax(ax, (6.0, 3.6))
     spk = speaker_table(table, [column])
@@ -547,7 +547,7 @@ def feature_explorer(table: pd.DataFrame, columns: Sequence[str]):
     import ipywidgets as widgets
     from matplotlib.figure import Figure
 
-    from .widgets import figure_png, show_png
+    from helpers.widgets import figure_png, show_png
 
     choice = widgets.Dropdown(options=list(columns), description="feature", layout=widgets.Layout(width="420px"))
     out = widgets.Output()

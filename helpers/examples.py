@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .manifest import AGE_GROUPS
+from workbook.manifest import AGE_GROUPS
 
 #: Age groups searched for a "young" voice, in order of preference.
 YOUNG_GROUPS: tuple[str, ...] = ("twenties", "teens", "thirties")
@@ -56,7 +56,7 @@ def file_format_counts(paths, *, max_files: int = 300) -> pd.DataFrame:
 
     Notebook: 01_signal_anatomy
     """
-    from .audio import AudioLoadError, audio_info
+    from helpers.audio import AudioLoadError, audio_info
 
     paths = list(paths)
     if max_files < 1:
@@ -91,7 +91,7 @@ def _describe(row: pd.Series) -> str:
 def pick_example_clips(ds, *, n: int = 4) -> pd.DataFrame:
     """Clips to introduce a data set: its named examples, else the first clips.
 
-    ``ds`` is a :class:`helpers.datasets.LoadedDataset` (or a manifest DataFrame). If
+    ``ds`` is a :class:`workbook.datasets.LoadedDataset` (or a manifest DataFrame). If
     ``<ds.root>/examples/examples.csv`` exists (the synthetic corpus), its rows are
     returned with absolute ``path`` and ``clean_path``, and ``label`` = the example's
     name. Otherwise the first clip of each of the first ``n`` speakers in manifest

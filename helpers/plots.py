@@ -23,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from . import spectral
+from helpers import spectral
 
 #: Representations :func:`plot_representation` (and the explorer widget) can draw.
 REPRESENTATIONS: tuple[str, ...] = ("waveform", "spectrum", "stft", "mel", "mfcc")

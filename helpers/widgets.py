@@ -21,8 +21,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import plots
-from .display import audio_player
+from helpers import plots
+from helpers.display import audio_player
 
 #: Choices offered by the explorer (samples; at 16 kHz 1024 samples = 64 ms).
 N_FFT_CHOICES = (256, 512, 1024, 2048, 4096)

@@ -62,10 +62,10 @@ import soundfile as sf
 from IPython.display import display
 
 from helpers.audio import audio_info, load_audio
-from helpers.datasets import load_dataset
+from workbook.datasets import load_dataset
 from helpers.display import audio_players
 from helpers.examples import file_format_counts, pick_age_contrast, pick_example_clips
-from helpers.paths import run_output_dir
+from workbook.paths import run_output_dir
 from helpers.plots import (
     plot_comparison,
     plot_mel_filterbank,
@@ -76,7 +76,7 @@ from helpers.plots import (
     plot_waveform_zoom,
     use_workbook_style,
 )
-from helpers.sources import display_load_report
+from workbook.sources import display_load_report
 from helpers.spectral import (
     compute_f0,
     compute_mel_db,

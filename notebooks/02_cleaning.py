@@ -91,13 +91,13 @@ from helpers.cleaning.plots import (
     plot_top_db_sweep,
 )
 from helpers.cleaning.widgets import cleaning_panel
-from helpers.datasets import load_dataset
+from workbook.datasets import load_dataset
 from helpers.display import audio_players
 from helpers.examples import pick_example_clips
-from helpers.paths import run_output_dir
+from workbook.paths import run_output_dir
 from helpers.cleaning.clicks import detect_clicks
 from helpers.plots import plot_spectrogram, use_workbook_style
-from helpers.sources import display_load_report
+from workbook.sources import display_load_report
 from helpers.spectral import compute_stft_db
 
 use_workbook_style(dpi=56)

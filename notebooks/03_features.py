@@ -76,13 +76,14 @@ from IPython.display import display
 
 from helpers.audio import load_audio
 from helpers.cleaning import load_cleaning_choice
-from helpers.datasets import load_dataset
+from workbook.datasets import load_dataset
 from helpers.display import audio_player
 from helpers.examples import pick_example_clips
-from helpers.features import FAMILY_PREFIX, FAMILY_SETS, extract_features, write_outputs
+from helpers.features import FAMILY_PREFIX, FAMILY_SETS
+from workbook.engine import extract_features, write_outputs
 from helpers.features.egemaps import egemaps_features, is_available as egemaps_available
-from helpers.features.engine import resolve_cleaning_params
-from helpers.features.mel_images import extract_mel_images
+from workbook.engine import resolve_cleaning_params
+from workbook.mel_images import extract_mel_images
 from helpers.features.original import original_features
 from helpers.features.pitch import f0_statistics, track_pitch
 from helpers.features.plots import (
@@ -104,7 +105,7 @@ from helpers.features.rhythm import (
     syllable_nuclei,
 )
 from helpers.features.spectral_stats import magnitude_spectrogram, mfcc_stats, spectral_shape_stats
-from helpers.features.truth import (
+from workbook.synthetic.ground_truth import (
     TRUTH_PAIRS,
     clip_indices,
     pooled_gpe,
@@ -114,9 +115,9 @@ from helpers.features.truth import (
     truth_table,
 )
 from helpers.features.voice import as_sound, formant_tracks, voice_features
-from helpers.paths import run_output_dir
+from workbook.paths import run_output_dir
 from helpers.plots import plot_spectrogram, use_workbook_style
-from helpers.sources import display_load_report
+from workbook.sources import display_load_report
 from helpers.spectral import compute_mfcc
 
 use_workbook_style(dpi=72)
@@ -447,7 +448,7 @@ if write_mel_images:
 # `feature_errors.csv` (`path`, `stage`, `error`), `features_spec.json` (families,
 # parameters, cleaning, code version) and `mel_images.npy` + `mel_images_index.parquet`.
 # Notebook 04 reads them with `helpers.features.read_features` and
-# `helpers.features.mel_images.read_mel_images`.
+# `workbook.mel_images.read_mel_images`.
 
 # %%
 paths = write_outputs(result, out_dir)

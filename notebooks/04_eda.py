@@ -60,14 +60,14 @@ import sklearn
 from IPython.display import display
 
 from helpers import eda
-from helpers.datasets import load_dataset
-from helpers.manifest import AGE_GROUPS
-from helpers.models.data import feature_columns, load_feature_table, load_mel_images, mel_columns, scalar_columns
-from helpers.models.metrics import update_metrics
+from workbook.datasets import load_dataset
+from workbook.manifest import AGE_GROUPS
+from workbook.feature_table import feature_columns, load_feature_table, load_mel_images, mel_columns, scalar_columns
+from workbook.metrics_json import update_metrics
 from helpers.models.outliers import outliers_per_feature, zscore_outliers
-from helpers.paths import run_output_dir
+from workbook.paths import run_output_dir
 from helpers.plots import use_workbook_style
-from helpers.synthetic.trends import f0_trend_hz
+from workbook.synthetic.trends import f0_trend_hz
 
 use_workbook_style(dpi=72)
 pd.set_option("display.precision", 3)

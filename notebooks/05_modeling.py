@@ -37,7 +37,7 @@
 # **Needs:** the feature table of notebook 03 (`features.parquet`, `features_spec.json`);
 # if missing, the same engine computes it here. **Writes** the final models (skops) and
 # their card to `model/`, and every headline number to `metrics.json`, in the run's output
-# folder; notebook 06 and `python -m helpers predict` load the model from there.
+# folder; notebook 06 and `python -m workbook predict` load the model from there.
 
 # %% tags=["parameters"]
 dataset = "synthetic"
@@ -74,11 +74,11 @@ import pandas as pd
 import sklearn
 from IPython.display import display
 
-from helpers.datasets import load_dataset
-from helpers.manifest import AGE_GROUPS
+from workbook.datasets import load_dataset
+from workbook.manifest import AGE_GROUPS
 from helpers.models import plots as mplots
 from helpers.models.comparison import best_row, compare_splits, format_comparison, speaker_recognition_share
-from helpers.models.data import feature_columns, load_feature_table, model_feature_columns
+from workbook.feature_table import feature_columns, load_feature_table, model_feature_columns
 from helpers.models.evaluation import (
     aggregate_by_speaker,
     confusion_counts,
@@ -99,11 +99,11 @@ from helpers.models.honest import (
     regression_scores,
 )
 from helpers.models.importance import feature_groups_by_name, permutation_importance_grouped
-from helpers.models.metrics import update_metrics
+from workbook.metrics_json import update_metrics
 from helpers.models.oracle import latent_table, oracle_ratio
 from helpers.models.original import original_inputs, original_model, run_original
-from helpers.models.persistence import TRUSTED_TYPES, save_models
-from helpers.paths import run_output_dir
+from workbook.persistence import TRUSTED_TYPES, save_models
+from workbook.paths import run_output_dir
 from helpers.plots import use_workbook_style
 
 use_workbook_style(dpi=72)
@@ -379,7 +379,7 @@ else:
 # The best age model and the best gender model, refitted on every labelled clip, are saved
 # with **skops**: a pickle file runs whatever code it names when loaded; a skops file is
 # data, and loading refuses every type not on a stated list (`TRUSTED_TYPES` in
-# `helpers.models.persistence`). The card beside them records the feature columns, the
+# `workbook.persistence`). The card beside them records the feature columns, the
 # classes, the feature spec (families, parameters, cleaning) so prediction repeats the
 # training's steps, and the cross-validated scores.
 
@@ -402,7 +402,7 @@ card = {
 if age_include_gender:
     print("note: the saved age model needs gender as an input; `predict` cannot supply it, so it predicts "
           "with gender imputed. Re-run with age_include_gender=False for prediction.")
-model_dir = out_dir / "model"  # where `python -m helpers predict` looks: outputs/<dataset>/model
+model_dir = out_dir / "model"  # where `python -m workbook predict` looks: outputs/<dataset>/model
 saved = save_models(model_dir, {"age": age_final, "gender": gender_final}, card)
 print(f"saved to {model_dir}: {', '.join(p.name for p in saved.values())}")
 print("trusted types beyond skops's defaults:", ", ".join(TRUSTED_TYPES))

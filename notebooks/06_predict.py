@@ -22,7 +22,7 @@
 # - why the model file is a **skops** file that is refused if it holds unexpected types;
 # - that any format and rate works (stereo is downmixed, 44.1/48 kHz resampled), and that a
 #   file that cannot be read gets a clear error while the others are still predicted;
-# - how to do the same from the command line: `python -m helpers predict FILE...`.
+# - how to do the same from the command line: `python -m workbook predict FILE...`.
 #
 # **Needs:** the model notebook 05 saved (`model/` in the run's output folder).
 # **Writes** nothing.
@@ -62,14 +62,14 @@ from IPython.display import display
 
 from helpers.audio import load_audio
 from helpers.cleaning import clean
-from helpers.datasets import load_dataset
+from workbook.datasets import load_dataset
 from helpers.display import audio_player
 from helpers.examples import pick_example_clips
-from helpers.models.cli import predict_main
-from helpers.models.persistence import TRUSTED_TYPES
-from helpers.models.predict import Predictor
+from workbook.predict_cli import predict_main
+from workbook.persistence import TRUSTED_TYPES
+from workbook.predict import Predictor
 from helpers.models.widgets import show_prediction, upload_panel
-from helpers.paths import run_output_dir
+from workbook.paths import run_output_dir
 from helpers.plots import plot_spectrogram, use_workbook_style
 from helpers.spectral import compute_stft_db
 
@@ -183,9 +183,9 @@ display(table[["path", "status", "error", "age_group", "age_group_probability", 
 # ## 5. The same from the command line
 #
 # ```bash
-# python -m helpers predict recording.wav other.mp3            # model of outputs/synthetic/model
-# python -m helpers predict --dataset commonvoice clip.mp3      # the Common Voice run's model
-# python -m helpers predict --model-dir path/to/model --json *.wav
+# python -m workbook predict recording.wav other.mp3            # model of outputs/synthetic/model
+# python -m workbook predict --dataset commonvoice clip.mp3      # the Common Voice run's model
+# python -m workbook predict --model-dir path/to/model --json *.wav
 # ```
 #
 # One line per file; the exit status is 1 if any file failed. Here it is, run in-process

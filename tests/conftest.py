@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 
 @pytest.fixture(scope="session")
 def small_config():
-    from helpers.synthetic.corpus import CorpusConfig
+    from workbook.synthetic.corpus import CorpusConfig
 
     return CorpusConfig(n_speakers=8, clips_per_speaker=2, seed=5)
 
@@ -20,7 +20,7 @@ def small_config():
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory, small_config):
     """A tiny synthetic corpus on disk (8 speakers x 2 clips)."""
-    from helpers.synthetic.corpus import ensure_corpus
+    from workbook.synthetic.corpus import ensure_corpus
 
     root = tmp_path_factory.mktemp("corpus") / "small"
     ensure_corpus(root, small_config, n_jobs=2, progress=False)

@@ -39,7 +39,7 @@ from helpers.cleaning.evaluate import (
     snr_db,
     summarise_scores,
 )
-from helpers.synthetic.corpus import CorpusConfig, render_clip, render_example
+from workbook.synthetic.corpus import CorpusConfig, render_clip, render_example
 
 SR = 16000
 

@@ -1,4 +1,4 @@
-"""Tests of helpers.sources.downloads against a local HTTP server the tests start.
+"""Tests of workbook.sources.downloads against a local HTTP server the tests start.
 
 The server listens on 127.0.0.1 only, serves bytes the test gives it, can cut a transfer
 short, and is shut down by the fixture. Every request has a short timeout and a bounded
@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from helpers.datasets import load_dataset
-from helpers.sources import downloads as dl
-from helpers.sources.downloads import (
+from workbook.datasets import load_dataset
+from workbook.sources import downloads as dl
+from workbook.sources.downloads import (
     DOWNLOADS,
     ChecksumMismatchError,
     DownloadError,

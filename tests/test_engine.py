@@ -1,4 +1,4 @@
-"""Tests of the extraction engine (helpers.features.engine): cache, resume, errors, back-ends.
+"""Tests of the extraction engine (workbook.engine): cache, resume, errors, back-ends.
 
 Every fixture is written into a temporary folder by the tests themselves: a handful of
 short voice-like clips (pulse trains shaped into syllables), a corrupt file, a silent file
@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from helpers.audio import save_audio
-from helpers.features import extract_features
-from helpers.features.cli import main as cli_main
-from helpers.features.engine import read_features, write_outputs
-from helpers.features.mel_images import extract_mel_images, read_mel_images
+from workbook.engine import extract_features
+from workbook.features_cli import main as cli_main
+from workbook.engine import read_features, write_outputs
+from workbook.mel_images import extract_mel_images, read_mel_images
 
 SR = 16000
 FAMILIES = ("original", "spectral", "voice", "rhythm")
@@ -139,7 +139,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import os, signal, sys
     import pandas as pd
-    from helpers.features import extract_features
+    from workbook.engine import extract_features
 
     def die(shard, n_done):
         if n_done >= 2:

@@ -11,7 +11,7 @@ import pytest
 
 from helpers.features import FeatureParams, compute_features, resolve_families
 from helpers.features import families as fam
-from helpers.features.mel_images import fix_duration, image_shape, mel_image
+from workbook.mel_images import fix_duration, image_shape, mel_image
 from helpers.features.original import original_features, original_pyin_settings
 from helpers.features.pitch import f0_statistics, gross_pitch_error, reference_at, track_pitch
 from helpers.features.rhythm import syllable_nuclei, voicing_and_pauses
@@ -102,8 +102,8 @@ def test_f0_statistics():
 
 def test_chosen_tracker_gross_pitch_error_on_synthetic_corpus_under_5_percent():
     """Acceptance: the default tracker (Praat) against the true f0 of every frame."""
-    from helpers.features.truth import pooled_gpe, tracker_accuracy
-    from helpers.synthetic.corpus import CorpusConfig
+    from workbook.synthetic.ground_truth import pooled_gpe, tracker_accuracy
+    from workbook.synthetic.corpus import CorpusConfig
 
     config = CorpusConfig(n_speakers=8, clips_per_speaker=1, seed=0)
     acc = tracker_accuracy(config, [(s, 0) for s in range(8)], methods=(FeatureParams().pitch_method,))
@@ -294,16 +294,16 @@ def test_f0_tremor_is_nan_without_enough_long_voiced_stretches():
 
 def trend_voice(age: float, gender: str, **overrides):
     """A synthetic :class:`Voice` on the corpus's age trends, with ``overrides`` (its fields)."""
-    from helpers.synthetic.trends import VOICE_PARAMETERS
-    from helpers.synthetic.voice import Voice
+    from workbook.synthetic.trends import VOICE_PARAMETERS
+    from workbook.synthetic.voice import Voice
 
     return Voice(**{**{p: float(t(age, gender)) for p, (t, _, _) in VOICE_PARAMETERS.items()}, **overrides})
 
 
 def rendered_voice(voice, *, seed: int = 0, n_syllables: int = 14) -> np.ndarray:
     """A clean recording (16 kHz, 40 dB SNR, short silences) of one utterance of ``voice``."""
-    from helpers.synthetic import recording as rec
-    from helpers.synthetic.corpus import ClipConditions, render
+    from workbook.synthetic import recording as rec
+    from workbook.synthetic.corpus import ClipConditions, render
 
     channel = rec.Channel(format="wav", sr_hz=SR, hpf_hz=70.0, lpf_hz=7500.0, eq_hz=(800.0, 3000.0), eq_gain_db=(0.0, 0.0),
                           eq_q=(1.0, 1.0), floor_beta=1.0, level_dbfs=-24.0, mains_hz=50.0)
@@ -335,8 +335,8 @@ def test_tremor_depth_ranks_random_speakers():
     """Over 16 speakers of the corpus's population, measured depth follows latent depth."""
     from scipy import stats
 
-    from helpers.synthetic.trends import sample_speakers
-    from helpers.synthetic.voice import Voice
+    from workbook.synthetic.trends import sample_speakers
+    from workbook.synthetic.voice import Voice
 
     spk = sample_speakers(16, seed=3).reset_index(drop=True)
     measured = [clip_tremor(rendered_voice(Voice.from_row(row), seed=i))["tremor_depth_pct"] for i, row in spk.iterrows()]

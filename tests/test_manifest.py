@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.manifest import (
+from workbook.manifest import (
     AGE_GROUPS,
     ManifestError,
     age_group_from_years,

@@ -25,7 +25,7 @@ from helpers.models.outliers import ZScoreClipper, outliers_per_feature, zscore_
 
 def make_table(n_speakers=150, clips=4, seed=0, n_channel=12, noise=0.25):
     """Clip-level feature table: measured latent parameters + speaker channel columns."""
-    from helpers.synthetic.trends import VOICE_PARAMETERS, sample_speakers
+    from workbook.synthetic.trends import VOICE_PARAMETERS, sample_speakers
 
     spk = sample_speakers(n_speakers, seed)
     rng = np.random.default_rng(seed + 100)
@@ -338,7 +338,7 @@ def test_skops_roundtrip_and_untrusted_types_refused(table, tmp_path):
     import skops.io as sio
 
     from helpers.models.honest import make_model, prepare_task, single_thread
-    from helpers.models.persistence import (
+    from workbook.persistence import (
         UntrustedModelError,
         load_models,
         load_pipeline,
@@ -372,7 +372,7 @@ def test_skops_roundtrip_and_untrusted_types_refused(table, tmp_path):
 
 
 def test_metrics_file_merges_sections_and_is_deterministic(tmp_path):
-    from helpers.models.metrics import read_metrics, update_metrics
+    from workbook.metrics_json import read_metrics, update_metrics
 
     update_metrics(tmp_path, "eda", {"n_clips": np.int64(10), "share": 1 / 3})
     update_metrics(tmp_path, "modeling", {"uar": np.float64(0.123456789), "nan": float("nan"), "ci": (0.1, 0.2)})
@@ -416,7 +416,7 @@ def test_eda_mel_summaries_and_plots(table):
     import matplotlib.pyplot as plt
 
     from helpers import eda
-    from helpers.synthetic.trends import f0_trend_hz
+    from workbook.synthetic.trends import f0_trend_hz
 
     rng = np.random.default_rng(0)
     images = rng.normal(-50, 5, size=(6, 16, 10)).astype(np.float32)
@@ -499,7 +499,7 @@ def test_skew_log_learns_which_columns_to_log():
 
 
 def test_feature_sets_of_a_feature_table():
-    from helpers.models.data import feature_columns, mel_columns, model_feature_columns, scalar_columns
+    from workbook.feature_table import feature_columns, mel_columns, model_feature_columns, scalar_columns
 
     cols = ["path", "speaker", "orig_f0_median_hz", "orig_mel000", "orig_mel127", "spec_mfcc00_mean",
             "voice_hnr_db", "rhythm_n_pauses", "egemaps_loudness_sma3_amean"]

@@ -10,7 +10,7 @@ import jupytext
 import nbformat
 import pytest
 
-from helpers.paths import notebooks_dir
+from workbook.paths import notebooks_dir
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 MAX_BYTES = 2_000_000

@@ -1,5 +1,5 @@
-"""Tests of prediction on new recordings (helpers.models.predict) and ``python -m helpers predict``
-(helpers.models.cli.predict_main): a generated clip, a corrupt file, a stereo 44.1 kHz file.
+"""Tests of prediction on new recordings (workbook.predict) and ``python -m workbook predict``
+(workbook.predict_cli.predict_main): a generated clip, a corrupt file, a stereo 44.1 kHz file.
 
 A small model is trained here on features the engine extracts from a tiny synthetic corpus,
 saved with skops, and loaded back the way notebook 06 and the command line load it.
@@ -17,10 +17,10 @@ import soundfile as sf
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, small_corpus):
-    from helpers.datasets import load_dataset
-    from helpers.features import extract_features
+    from workbook.datasets import load_dataset
+    from workbook.engine import extract_features
     from helpers.models.honest import fit_model, make_model, prepare_task
-    from helpers.models.persistence import save_models
+    from workbook.persistence import save_models
 
     ds = load_dataset("synthetic", small_corpus, n_speakers=8, clips_per_speaker=2, seed=5)
     cache = tmp_path_factory.mktemp("feature_cache")
@@ -44,7 +44,7 @@ def inputs(tmp_path_factory, small_config):
     """A generated clip (16 kHz mono wav), the same clip as stereo 44.1 kHz flac, a corrupt file."""
     import soxr
 
-    from helpers.synthetic.corpus import render_clip
+    from workbook.synthetic.corpus import render_clip
 
     folder = tmp_path_factory.mktemp("inputs")
     clip = render_clip(small_config, 1, 0)
@@ -62,7 +62,7 @@ def inputs(tmp_path_factory, small_config):
 
 
 def test_predict_files_reports_the_bad_file_and_predicts_the_rest(model_dir, inputs):
-    from helpers.models.predict import Predictor
+    from workbook.predict import Predictor
 
     predictor = Predictor.from_folder(model_dir)
     paths = [inputs["mono"], inputs["corrupt"], inputs["stereo"], model_dir / "missing.mp3"]
@@ -85,7 +85,7 @@ def test_predict_files_reports_the_bad_file_and_predicts_the_rest(model_dir, inp
 
 
 def test_prediction_uses_the_training_cleaning_and_features(model_dir, inputs):
-    from helpers.models.predict import Predictor
+    from workbook.predict import Predictor
 
     predictor = Predictor.from_folder(model_dir)
     assert predictor.job.cleaning is not None and predictor.job.cleaning["top_db"] is not None
@@ -96,7 +96,7 @@ def test_prediction_uses_the_training_cleaning_and_features(model_dir, inputs):
 
 
 def test_cli_prints_one_line_per_file_and_fails_softly(model_dir, inputs):
-    from helpers.models.cli import predict_main
+    from workbook.predict_cli import predict_main
 
     out, err = io.StringIO(), io.StringIO()
     code = predict_main([str(inputs["mono"]), str(inputs["corrupt"]), str(inputs["stereo"]), "--model-dir", str(model_dir)],
@@ -119,7 +119,7 @@ def test_cli_without_a_model_or_with_an_untrusted_one(tmp_path, model_dir, input
 
     import skops.io as sio
 
-    from helpers.models.cli import predict_main
+    from workbook.predict_cli import predict_main
 
     err = io.StringIO()
     assert predict_main([str(inputs["mono"]), "--model-dir", str(tmp_path / "none")], out=io.StringIO(), err=err) == 2

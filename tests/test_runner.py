@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from helpers.runner import ParameterError, check_parameters, discover_notebooks, parse_params, run_notebooks
+from workbook.runner import ParameterError, check_parameters, discover_notebooks, parse_params, run_notebooks
 
 
 def make_notebook(path, params_source, body_source):
@@ -67,7 +67,7 @@ def test_run_executes_in_order_and_records_failures(tmp_path, monkeypatch):
 
 def test_cli_refuses_unknown_parameter():
     proc = subprocess.run(
-        [sys.executable, "-m", "helpers", "run", "--params", "n_speakers=40 colour=blue"],
+        [sys.executable, "-m", "workbook", "run", "--params", "n_speakers=40 colour=blue"],
         capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 2

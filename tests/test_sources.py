@@ -1,4 +1,4 @@
-"""Tests of the real-data loaders (helpers.sources) and their load reports.
+"""Tests of the real-data loaders (workbook.sources) and their load reports.
 
 Every fixture is built in tmp_path by the tests: small mp3/wav files written with
 soundfile, broken ones (missing, zero bytes, truncated, not audio) and tables with
@@ -20,17 +20,17 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from helpers.datasets import LOADERS, load_dataset
-from helpers.manifest import labelled_rows, write_manifest
-from helpers.paths import shared_commonvoice_sample
-from helpers.sources import (
+from workbook.datasets import LOADERS, load_dataset
+from workbook.manifest import labelled_rows, write_manifest
+from workbook.paths import shared_commonvoice_sample
+from workbook.sources import (
     SPEAKER_LEAKAGE_WARNING,
     LoadReport,
     SpeakerLeakageWarning,
     display_load_report,
     speaker_split_warning,
 )
-from helpers.sources.common import DataLayoutError, find_file, read_table, split_age_values
+from workbook.sources.common import DataLayoutError, find_file, read_table, split_age_values
 
 SR = 16000
 
@@ -471,8 +471,8 @@ def test_report_text_html_and_display(cv_release: Path, capsys):
 
 
 def test_report_from_manifest_csv(tmp_path: Path):
-    from helpers.manifest import read_manifest
-    from helpers.sources.report import report_from_validation
+    from workbook.manifest import read_manifest
+    from workbook.sources.report import report_from_validation
 
     write_wav(tmp_path / "a.wav")
     df = pd.DataFrame(

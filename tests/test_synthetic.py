@@ -12,8 +12,8 @@ import pytest
 from scipy import stats
 
 from helpers.audio import load_audio
-from helpers.synthetic import recording as rec
-from helpers.synthetic.corpus import (
+from workbook.synthetic import recording as rec
+from workbook.synthetic.corpus import (
     EXAMPLE_NAMES,
     ClipConditions,
     CorpusConfig,
@@ -23,8 +23,8 @@ from helpers.synthetic.corpus import (
     render_clip,
     render_example,
 )
-from helpers.synthetic.trends import VOICE_PARAMETERS, f0_trend_hz, sample_speakers
-from helpers.synthetic.voice import Voice
+from workbook.synthetic.trends import VOICE_PARAMETERS, f0_trend_hz, sample_speakers
+from workbook.synthetic.voice import Voice
 
 SR = 16000
 CLEAN_CHANNEL = rec.Channel(
@@ -225,7 +225,7 @@ def test_hum_is_tonal_and_bursts_are_not_stationary():
 
 
 def test_corpus_manifest_and_files(small_corpus, small_config):
-    from helpers.manifest import read_manifest
+    from workbook.manifest import read_manifest
 
     result = read_manifest(small_corpus / "manifest.csv")
     m = result.manifest
@@ -310,7 +310,7 @@ def test_random_split_beats_speaker_split_on_channel():
 
 
 def test_synthetic_options_reach_the_config_and_unknown_ones_are_refused(tmp_path, monkeypatch):
-    from helpers.datasets import load_dataset
+    from workbook.datasets import load_dataset
 
     monkeypatch.setenv("WORKBOOK_DATA", str(tmp_path))
     ds = load_dataset("synthetic", n_speakers=3, clips_per_speaker=1, seed=2, n_jobs=1, min_age=60, sr=16000)

@@ -22,11 +22,11 @@ Typical use, in a later notebook::
 Notebook: 02_cleaning (later notebooks apply the chosen cleaning with :func:`clean`).
 """
 
-from .activity import Activity, estimate_snr_db, frame_power_db, noise_clip_from_silence, speech_activity
-from .clicks import declip, detect_clicks, lsar_interpolate, remove_clicks
-from .denoise import METHODS, reduce_noise
-from .inputs import CleaningInputError, as_mono, detect_clipping, is_silent
-from .pipeline import (
+from helpers.cleaning.activity import Activity, estimate_snr_db, frame_power_db, noise_clip_from_silence, speech_activity
+from helpers.cleaning.clicks import declip, detect_clicks, lsar_interpolate, remove_clicks
+from helpers.cleaning.denoise import METHODS, reduce_noise
+from helpers.cleaning.inputs import CleaningInputError, as_mono, detect_clipping, is_silent
+from helpers.cleaning.pipeline import (
     CHOICE_FILENAME,
     CLEANING_PRESETS,
     CLEANING_VERSION,
@@ -40,7 +40,7 @@ from .pipeline import (
     resolve_cleaning,
     save_cleaning_choice,
 )
-from .trim import trim_silence
+from helpers.cleaning.trim import trim_silence
 
 __all__ = [
     "Activity",

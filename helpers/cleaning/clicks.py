@@ -139,7 +139,7 @@ def _speech_mask(x: np.ndarray, sr: int, *, min_speech_s: float = 0.25) -> np.nd
     Shorter active stretches (a click with its echo, a blip of background babble) are not
     treated as speech, so clicks inside them can still be found.
     """
-    from .activity import speech_activity
+    from helpers.cleaning.activity import speech_activity
 
     act = speech_activity(x, sr)
     hop = act.hop_s * sr

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from .activity import Activity, noise_clip_from_silence
+from helpers.cleaning.activity import Activity, noise_clip_from_silence
 
 METHODS = ("stationary", "nonstationary")
 

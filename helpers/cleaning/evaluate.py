@@ -1,7 +1,7 @@
 """Measuring cleaning against the truth of the synthetic corpus.
 
 Every synthetic clip can be re-rendered with its clean speech, its noise, its clicks and
-its true speech boundaries (:func:`helpers.synthetic.corpus.render_clip`), so cleaning can
+its true speech boundaries (:func:`workbook.synthetic.corpus.render_clip`), so cleaning can
 be scored, not only judged by ear:
 
 - **SI-SDR** (scale-invariant signal-to-distortion ratio, Le Roux et al. 2019, "SDR -
@@ -30,8 +30,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .pipeline import clean, resolve_cleaning
-from .trim import trim_silence
+from helpers.cleaning.pipeline import clean, resolve_cleaning
+from helpers.cleaning.trim import trim_silence
 
 
 def si_sdr_db(estimate: np.ndarray, reference: np.ndarray) -> float:
@@ -122,7 +122,7 @@ def evaluate_clip(
 ) -> list[dict]:
     """Score each cleaning variant on one rendered clip; one row per variant.
 
-    ``clip`` is a :class:`helpers.synthetic.corpus.RenderedClip` (``mix``, ``clean``,
+    ``clip`` is a :class:`workbook.synthetic.corpus.RenderedClip` (``mix``, ``clean``,
     ``info`` with the truth). ``variants`` maps a variant name to a cleaning spec (preset
     name or dict). For each variant with trimming, ``top_db_sweep`` adds boundary errors at
     other ``top_db`` values (columns ``start_err_s@<top_db>``, ``end_err_s@<top_db>``),
@@ -204,7 +204,7 @@ def evaluate_clip(
 
 
 def _evaluate_one(config, speaker_index, clip_index, variants, sr, top_db_sweep):
-    from ..synthetic.corpus import render_clip
+    from workbook.synthetic.corpus import render_clip
 
     try:
         clip = render_clip(config, speaker_index, clip_index)
@@ -225,7 +225,7 @@ def evaluate_corpus(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Score cleaning variants on (a random subset of) a synthetic corpus.
 
-    ``config`` is the :class:`helpers.synthetic.corpus.CorpusConfig`; ``n_clips`` clips are
+    ``config`` is the :class:`workbook.synthetic.corpus.CorpusConfig`; ``n_clips`` clips are
     drawn without replacement with ``seed`` (``None``: all). Returns ``(scores, failures)``:
     the long table of :func:`evaluate_clip` rows (plus speaker_index, clip_index) and one
     message per clip that could not be scored.
@@ -341,7 +341,7 @@ def evaluate_files(
     Returns ``(scores, failures)``; a file that cannot be read or cleaned is recorded in
     ``failures`` (message naming the file) and the batch carries on.
     """
-    from ..audio import load_audio
+    from helpers.audio import load_audio
 
     paths = [str(p) for p in paths]
     if n_clips is not None and n_clips < len(paths):

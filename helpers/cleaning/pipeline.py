@@ -28,11 +28,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .activity import estimate_snr_db, speech_activity
-from .clicks import declip, detect_clicks, remove_clicks
-from .denoise import METHODS, reduce_noise
-from .inputs import as_mono, check_sr, detect_clipping, is_silent, peak_dbfs
-from .trim import trim_silence
+from helpers.cleaning.activity import estimate_snr_db, speech_activity
+from helpers.cleaning.clicks import declip, detect_clicks, remove_clicks
+from helpers.cleaning.denoise import METHODS, reduce_noise
+from helpers.cleaning.inputs import as_mono, check_sr, detect_clipping, is_silent, peak_dbfs
+from helpers.cleaning.trim import trim_silence
 
 #: Every parameter of the chain and its default:
 #:
@@ -326,7 +326,7 @@ def clean_file(path: str | Path, cleaning: str | Mapping[str, Any] | None = None
 
     Errors name the file: unreadable audio raises :class:`helpers.audio.AudioLoadError`.
     """
-    from ..audio import load_audio
+    from helpers.audio import load_audio
 
     y, sr = load_audio(path, sr=sr)
     return clean(y, sr, cleaning, name=str(path))

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .. import plots, spectral
+from helpers import plots, spectral
 
 #: Colours of the noise types (and "all") in the measurement figures.
 NOISE_COLOURS = {"none": "C7", "hum": "C1", "fan": "C2", "babble": "C4", "bursts": "C3", "all": "k"}

@@ -21,11 +21,11 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..display import audio_player
-from ..widgets import figure_png, show_png, show_text
-from .evaluate import si_sdr_db
-from .pipeline import DEFAULT_CLEANING, clean, resolve_cleaning
-from .plots import plot_cleaning_figure
+from helpers.display import audio_player
+from helpers.widgets import figure_png, show_png, show_text
+from helpers.cleaning.evaluate import si_sdr_db
+from helpers.cleaning.pipeline import DEFAULT_CLEANING, clean, resolve_cleaning
+from helpers.cleaning.plots import plot_cleaning_figure
 
 #: Methods offered by the panel (None: no noise reduction).
 PANEL_METHODS = (("none", None), ("stationary", "stationary"), ("non-stationary", "nonstationary"))

@@ -8,34 +8,28 @@ Compute modules (arrays in, numbers or arrays out):
 - :mod:`helpers.features.voice`           jitter, shimmer, HNR, formants, vocal-tract length (Praat), vocal tremor
 - :mod:`helpers.features.rhythm`          onsets, tempo, voiced fraction, pauses, syllable nuclei, speaking rate
 - :mod:`helpers.features.egemaps`         the eGeMAPS set (openSMILE), a switchable family
-- :mod:`helpers.features.mel_images`      fixed-length (3 s) log-mel "images", stored as a float32 .npy
+- :mod:`workbook.mel_images`      fixed-length (3 s) log-mel "images", stored as a float32 .npy
 - :mod:`helpers.features.families`        the families, their parameters and the per-clip computation
 
 Running at scale:
 
-- :mod:`helpers.features.engine`  :func:`extract_features`: parallel (joblib or Dask), cached, resumable
-- :mod:`helpers.features.cache`   the Parquet cache keyed by file content, parameters and code version
-- :mod:`helpers.features.cli`     ``python -m helpers features ...``
+- :mod:`workbook.engine`  :func:`extract_features`: parallel (joblib or Dask), cached, resumable
+- :mod:`workbook.cache`   the Parquet cache keyed by file content, parameters and code version
+- :mod:`workbook.features_cli`     ``python -m workbook features ...``
 
-Checks and figures: :mod:`helpers.features.truth` (against the synthetic corpus's latent
+Checks and figures: :mod:`workbook.synthetic.ground_truth` (against the synthetic corpus's latent
 values) and :mod:`helpers.features.plots`.
 
 Notebook: 03_features
 """
 
-from .engine import FEATURE_CODE_VERSION, ExtractionResult, extract_features, read_features, write_outputs
-from .families import DEFAULT_FAMILIES, FAMILY_PREFIX, FAMILY_SETS, FeatureParams, compute_features, resolve_families
+from helpers.features.families import DEFAULT_FAMILIES, FAMILY_PREFIX, FAMILY_SETS, FeatureParams, compute_features, resolve_families
 
 __all__ = [
     "DEFAULT_FAMILIES",
-    "ExtractionResult",
     "FAMILY_PREFIX",
     "FAMILY_SETS",
-    "FEATURE_CODE_VERSION",
     "FeatureParams",
     "compute_features",
-    "extract_features",
-    "read_features",
     "resolve_families",
-    "write_outputs",
 ]

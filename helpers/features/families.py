@@ -29,8 +29,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..spectral import SPEECH_FMAX_HZ, SPEECH_FMIN_HZ
-from .pitch import PITCH_METHODS, track_pitch
+from helpers.spectral import SPEECH_FMAX_HZ, SPEECH_FMIN_HZ
+from helpers.features.pitch import PITCH_METHODS, track_pitch
 
 #: Column prefix of each family.
 FAMILY_PREFIX: dict[str, str] = {
@@ -125,7 +125,7 @@ class ClipContext:
     @cached_property
     def sound(self):
         """The clip as a ``parselmouth.Sound``."""
-        from .voice import as_sound
+        from helpers.features.voice import as_sound
 
         return as_sound(self.y, self.sr)
 
@@ -139,26 +139,26 @@ class ClipContext:
     @cached_property
     def mel_power(self) -> np.ndarray:
         """The original's 128-band mel power spectrogram."""
-        from .original import mel_power_spectrogram
+        from helpers.features.original import mel_power_spectrogram
 
         return mel_power_spectrogram(self.y, self.sr)
 
     @cached_property
     def stft_mag(self) -> np.ndarray:
         """25 ms / 10 ms magnitude spectrogram for the spectral family."""
-        from .spectral_stats import magnitude_spectrogram
+        from helpers.features.spectral_stats import magnitude_spectrogram
 
         return magnitude_spectrogram(self.y, self.sr)
 
 
 def _original(ctx: ClipContext) -> dict:
-    from .original import original_features
+    from helpers.features.original import original_features
 
     return original_features(ctx.y, ctx.sr, track=ctx.track, mel_power=ctx.mel_power)
 
 
 def _spectral(ctx: ClipContext) -> dict:
-    from .spectral_stats import active_frames, mfcc_stats, spectral_shape_stats
+    from helpers.features.spectral_stats import active_frames, mfcc_stats, spectral_shape_stats
 
     active = active_frames(ctx.stft_mag)
     out = mfcc_stats(ctx.stft_mag, ctx.sr, n_mfcc=ctx.params.n_mfcc, active=active)
@@ -167,7 +167,7 @@ def _spectral(ctx: ClipContext) -> dict:
 
 
 def _voice(ctx: ClipContext) -> dict:
-    from .voice import voice_features
+    from helpers.features.voice import voice_features
 
     p = ctx.params
     return voice_features(
@@ -176,7 +176,7 @@ def _voice(ctx: ClipContext) -> dict:
 
 
 def _rhythm(ctx: ClipContext) -> dict:
-    from .rhythm import intensity_db, rhythm_features
+    from helpers.features.rhythm import intensity_db, rhythm_features
 
     times, level = intensity_db(ctx.y, ctx.sr, sound=ctx.sound)
     voiced = np.isfinite(ctx.track.at(times))
@@ -184,7 +184,7 @@ def _rhythm(ctx: ClipContext) -> dict:
 
 
 def _egemaps(ctx: ClipContext) -> dict:
-    from .egemaps import egemaps_features
+    from helpers.features.egemaps import egemaps_features
 
     return egemaps_features(ctx.y, ctx.sr)
 

@@ -17,8 +17,8 @@ import warnings
 
 import numpy as np
 
-from .pitch import PitchTrack, f0_statistics
-from .rhythm import ONSET_HOP_LENGTH, detect_onsets, estimate_tempo
+from helpers.features.pitch import PitchTrack, f0_statistics
+from helpers.features.rhythm import ONSET_HOP_LENGTH, detect_onsets, estimate_tempo
 
 #: Mel settings of the original analysis (librosa's defaults): 128 bands, 2048-sample FFT, hop 512.
 N_MELS, MEL_N_FFT, MEL_HOP_LENGTH = 128, 2048, 512
@@ -111,7 +111,7 @@ def original_procedure(path, *, sr: int = 16000) -> dict[str, float]:
     import librosa
     import noisereduce as nr
 
-    from ..audio import load_audio
+    from helpers.audio import load_audio
 
     y, sr = load_audio(path, sr=sr)
     y = nr.reduce_noise(y=y, sr=sr, stationary=False).astype(np.float32)

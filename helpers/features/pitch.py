@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spectral import PYIN_FRAME_LENGTH, SPEECH_FMAX_HZ, SPEECH_FMIN_HZ, compute_f0
+from helpers.spectral import PYIN_FRAME_LENGTH, SPEECH_FMAX_HZ, SPEECH_FMIN_HZ, compute_f0
 
 #: Pitch trackers :func:`track_pitch` knows.
 PITCH_METHODS: tuple[str, ...] = ("praat", "pyin")

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .. import plots as base
-from .. import spectral
+from helpers import plots as base
+from helpers import spectral
 
 _TRACK_COLOURS = {"praat": "cyan", "pyin": "lime"}
 
@@ -78,7 +78,7 @@ def plot_spectral_shape(y: np.ndarray, sr: int, *, fmax_hz: float | None = None,
     """
     import librosa
 
-    from .spectral_stats import frame_settings, magnitude_spectrogram
+    from helpers.features.spectral_stats import frame_settings, magnitude_spectrogram
 
     n_fft, _, hop = frame_settings(sr)
     S = magnitude_spectrogram(y, sr)
@@ -159,7 +159,7 @@ def plot_truth_scatter(
 ) -> Axes:
     """Measured feature against its latent value, one dot per clip, with Pearson's r.
 
-    ``table`` from :func:`helpers.features.truth.truth_table` (latent as ``true_<latent>``);
+    ``table`` from :func:`workbook.synthetic.ground_truth.truth_table` (latent as ``true_<latent>``);
     ``hue``: column to colour by (noise type shows where measures break down); ``identity``
     draws y = x (for measures in the latent's units); ``legend`` shows the colour key.
 

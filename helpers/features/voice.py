@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spectral import SPEECH_FMAX_HZ, SPEECH_FMIN_HZ
+from helpers.spectral import SPEECH_FMAX_HZ, SPEECH_FMIN_HZ
 
 #: Speed of sound in warm moist air, cm/s (vocal-tract length estimates).
 SPEED_OF_SOUND_CM_S = 35000.0
@@ -328,7 +328,7 @@ def voice_features(
 
     Notebook: 03_features
     """
-    from .pitch import track_pitch
+    from helpers.features.pitch import track_pitch
 
     if sound is None:
         sound = as_sound(y, sr)

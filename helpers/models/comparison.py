@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .evaluation import make_folds, speakers_on_both_sides
-from .honest import MODEL_LABELS, CVResult, evaluate_cv, make_model
+from helpers.models.evaluation import make_folds, speakers_on_both_sides
+from helpers.models.honest import MODEL_LABELS, CVResult, evaluate_cv, make_model
 
 
 def compare_splits(

@@ -20,7 +20,7 @@ Why each piece is here:
   are numbers.
 
 Labels are strings (``"teens"``, ``"female"``); ``labels`` fixes the class order
-(for age groups: :data:`helpers.manifest.AGE_GROUPS` order).
+(for age groups: :data:`workbook.manifest.AGE_GROUPS` order).
 
 Notebook: 05_modeling (and 04_eda for the leakage counts).
 """

@@ -34,8 +34,8 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ..manifest import AGE_GROUPS
-from .evaluation import (
+from workbook.manifest import AGE_GROUPS
+from helpers.models.evaluation import (
     Score,
     aggregate_by_speaker,
     classes_with_enough_groups,
@@ -43,7 +43,7 @@ from .evaluation import (
     mean_class_distance,
     score_predictions,
 )
-from .outliers import SkewLog, ZScoreClipper
+from helpers.models.outliers import SkewLog, ZScoreClipper
 
 #: Classifier names :func:`make_model` knows, with their long names.
 MODEL_LABELS: dict[str, str] = {

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .evaluation import uar
+from helpers.models.evaluation import uar
 
 
 def permutation_importance_grouped(
@@ -58,7 +58,7 @@ def permutation_importance_grouped(
     drops = {name: [] for name in fgroups}
     baselines = []
     classes = list(classes)
-    from .honest import fit_pipeline, single_thread
+    from helpers.models.honest import fit_pipeline, single_thread
 
     if groups is None and weighting == "class+speaker":
         weighting = "class"

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from .evaluation import accuracy, confusion_counts, confusion_ratios, uar
-from .honest import BINARY_GENDERS, gender_indicator, single_thread
-from .outliers import zscore_outliers
+from helpers.models.evaluation import accuracy, confusion_counts, confusion_ratios, uar
+from helpers.models.honest import BINARY_GENDERS, gender_indicator, single_thread
+from helpers.models.outliers import zscore_outliers
 
 #: Scalers of the grid.
 SCALER_NAMES: tuple[str, ...] = ("standard", "minmax", "robust")

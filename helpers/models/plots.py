@@ -178,13 +178,13 @@ def plot_probabilities(proba: Sequence[float], classes: Sequence[str], *, ax: Ax
 def plot_prediction(y: np.ndarray, sr: int, row: dict, card: dict, *, fig: Figure | None = None, title: str = "") -> Figure:
     """A recording's spectrogram beside its predicted age-group and gender probabilities.
 
-    ``row``: one row of :meth:`helpers.models.predict.Predictor.predict_files`; ``card``:
+    ``row``: one row of :meth:`workbook.predict.Predictor.predict_files`; ``card``:
     the model card (for the class order).
 
     Notebook: 06_predict
     """
-    from ..plots import plot_spectrogram
-    from ..spectral import compute_stft_db
+    from helpers.plots import plot_spectrogram
+    from helpers.spectral import compute_stft_db
 
     if fig is None:
         fig = plt.figure(figsize=(11.0, 3.0))

@@ -2,7 +2,7 @@
 
 The uploaded bytes are written to a temporary file (outside the project: recordings are
 never copied into the repository), read with the same loader as every other file, and
-predicted with :class:`helpers.models.predict.Predictor`, so an unreadable upload gets the
+predicted with :class:`workbook.predict.Predictor`, so an unreadable upload gets the
 same clear error as on the command line. The static figures of notebook 06 show the same
 panel for a fixed clip.
 
@@ -33,10 +33,10 @@ def show_prediction(predictor, path: str | Path, *, label: str | None = None) ->
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from ..audio import AudioLoadError, load_audio
-    from ..display import audio_player
-    from .plots import plot_prediction
-    from .predict import format_prediction
+    from helpers.audio import AudioLoadError, load_audio
+    from helpers.display import audio_player
+    from helpers.models.plots import plot_prediction
+    from workbook.predict import format_prediction
 
     row = predictor.predict_files([path]).iloc[0].to_dict()
     print(format_prediction(row, predictor.card))

@@ -41,7 +41,7 @@ REFERENCE_VTL_CM = 17.0
 
 @dataclass(frozen=True)
 class Voice:
-    """A speaker's latent voice parameters (see :mod:`helpers.synthetic.trends`)."""
+    """A speaker's latent voice parameters (see :mod:`workbook.synthetic.trends`)."""
 
     f0_hz: float
     jitter_pct: float

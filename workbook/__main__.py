@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers <command>``.
+"""Command line: ``python -m workbook <command>``.
 
 - ``run``       execute every notebook headless (papermill) into outputs/<dataset>/
 - ``generate``  generate the synthetic corpus (the default data set)
@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 def _cmd_run(args) -> int:
-    from .runner import ParameterError, parse_params, run_notebooks
+    from workbook.runner import ParameterError, parse_params, run_notebooks
 
     try:
         params = parse_params(args.params)
@@ -33,9 +33,9 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_generate(args) -> int:
-    from .datasets import default_synthetic_dir
-    from .runner import ParameterError, parse_params
-    from .synthetic.corpus import CorpusConfig, corpus_is_complete, ensure_corpus
+    from workbook.datasets import default_synthetic_dir
+    from workbook.runner import ParameterError, parse_params
+    from workbook.synthetic.corpus import CorpusConfig, corpus_is_complete, ensure_corpus
 
     try:
         params = parse_params(args.params)
@@ -65,8 +65,8 @@ def _cmd_refresh(args) -> int:
 
     import papermill as pm
 
-    from .paths import notebooks_dir
-    from .runner import discover_notebooks
+    from workbook.paths import notebooks_dir
+    from workbook.runner import discover_notebooks
 
     failed = 0
     for nb in discover_notebooks():
@@ -88,8 +88,8 @@ def _cmd_refresh(args) -> int:
 
 #: Sub-commands that parse their own arguments: name -> (module, function, help text).
 FORWARDED = {
-    "features": ("helpers.features.cli", "main", "extract features for a data set, cached and in parallel"),
-    "predict": ("helpers.models.cli", "predict_main", "predict age group and gender of recordings"),
+    "features": ("workbook.features_cli", "main", "extract features for a data set, cached and in parallel"),
+    "predict": ("workbook.predict_cli", "predict_main", "predict age group and gender of recordings"),
 }
 
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in FORWARDED:
         module, function, _ = FORWARDED[argv[0]]
         return _forward(module, function, argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m workbook", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute every notebook headless into outputs/<dataset>/")
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # listed for --help; main() hands their arguments over before argparse sees them
     for name, (_, _, text) in FORWARDED.items():
-        sub.add_parser(name, add_help=False, help=f"{text} (python -m helpers {name} --help)")
+        sub.add_parser(name, add_help=False, help=f"{text} (python -m workbook {name} --help)")
 
     args = parser.parse_args(argv)
     return args.func(args)

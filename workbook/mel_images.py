@@ -22,8 +22,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .cache import KEY
-from .engine import DEFAULT_MANIFEST_COLUMNS, Job, as_manifest, count_failures, error_table, resolve_cleaning_params, run_job
+from workbook.cache import KEY
+from workbook.engine import DEFAULT_MANIFEST_COLUMNS, Job, as_manifest, count_failures, error_table, resolve_cleaning_params, run_job
 
 #: Defaults of the images: clip length (s), mel bands, FFT and hop (samples), dB floor.
 DURATION_S, N_MELS, N_FFT, HOP_LENGTH, FLOOR_DB = 3.0, 128, 2048, 512, -100.0

@@ -14,7 +14,7 @@ same recording under two paths is computed once.
 Shards are written whole to a temporary name and renamed (atomic on POSIX), so a run
 killed at any moment leaves only complete shards: the next run resumes from them.
 
-Notebook: 03_features (through :mod:`helpers.features.engine`).
+Notebook: 03_features (through :mod:`workbook.engine`).
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
 """Real data sources: Common Voice (release and Kaggle layouts), the original analysis's
 bundle, any folder plus a CSV, and AudioMNIST; their downloads and their load reports.
 
-Open them by name through :func:`helpers.datasets.load_dataset`::
+Open them by name through :func:`workbook.datasets.load_dataset`::
 
     ds = load_dataset("commonvoice", "../shared/data/commonvoice-6.1-sample")
     display_load_report(ds.report)            # top of every notebook
 
 - ``commonvoice``: ``validated.tsv`` + ``clips/``, or ``<lang>/`` folders of those
-  (:func:`helpers.sources.commonvoice.load_commonvoice`);
+  (:func:`workbook.sources.commonvoice.load_commonvoice`);
 - ``commonvoice_kaggle``: ``cv-valid-train.csv`` + ``cv-valid-train/`` ...
-  (:func:`helpers.sources.commonvoice.load_commonvoice_kaggle`);
+  (:func:`workbook.sources.commonvoice.load_commonvoice_kaggle`);
 - ``original_bundle``: a CSV (filename, age, gender, ...) + ``audio_dataset/``
-  (:func:`helpers.sources.folder_csv.load_original_bundle`);
+  (:func:`workbook.sources.folder_csv.load_original_bundle`);
 - ``folder_csv``: any recordings + a CSV whose columns are mapped by parameters
-  (:func:`helpers.sources.folder_csv.load_folder_csv`);
+  (:func:`workbook.sources.folder_csv.load_folder_csv`);
 - ``audiomnist``: ``audioMNIST_meta.txt`` + ``<speaker>/*.wav``
-  (:func:`helpers.sources.audiomnist.load_audiomnist`).
+  (:func:`workbook.sources.audiomnist.load_audiomnist`).
 
 Loader parameters come from a notebook's parameters cell as plain literals, e.g.
 ``load_dataset(dataset, data_dir, **dataset_params, n_speakers=n_speakers, ...)`` with
@@ -24,14 +24,14 @@ Loader parameters come from a notebook's parameters cell as plain literals, e.g.
 Every loader takes ``check_audio`` (``"none"``, ``"header"`` default, ``"decode"``) and
 ``n_jobs``, accepts (and ignores) the synthetic corpus's notebook parameters, refuses
 unknown ones, never stops because of one bad row, and returns a
-:class:`~helpers.datasets.LoadedDataset` whose ``report`` is a
-:class:`~helpers.sources.report.LoadReport`. ``original_bundle`` and ``audiomnist``
+:class:`~workbook.datasets.LoadedDataset` whose ``report`` is a
+:class:`~workbook.sources.report.LoadReport`. ``original_bundle`` and ``audiomnist``
 download into ``data/downloads/`` when ``data_dir`` is None (:mod:`.downloads`).
 
 Notebook: every notebook opens its data through these loaders.
 """
 
-from .report import (
+from workbook.sources.report import (
     DROP_REASONS,
     FLAG_REASONS,
     SPEAKER_LEAKAGE_WARNING,

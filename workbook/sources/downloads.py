@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ..paths import data_root
+from workbook.paths import data_root
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class DownloadSpec:
     known yet (then ``sha256_source`` must say why, and :func:`fetch` will not download
     without an explicit hash or ``allow_unpinned=True``). ``sha256_source`` records how the
     hash was obtained. ``filename`` is the archive's name in the cache; ``loader`` the
-    :data:`helpers.datasets.LOADERS` name that reads the unpacked folder.
+    :data:`workbook.datasets.LOADERS` name that reads the unpacked folder.
     """
 
     name: str
@@ -130,7 +130,7 @@ class UnpinnedDownloadError(DownloadError):
 
 
 def downloads_dir() -> Path:
-    """The download cache: ``data/downloads/`` under :func:`helpers.paths.data_root`."""
+    """The download cache: ``data/downloads/`` under :func:`workbook.paths.data_root`."""
     return data_root() / "downloads"
 
 

@@ -3,7 +3,7 @@
 ``load_dataset("synthetic")`` generates the default synthetic voice corpus under
 ``data/synthetic/`` if it is missing and loads its manifest; other names (Common Voice and
 friends) plug into :data:`LOADERS`. Every loader returns a :class:`LoadedDataset` whose
-``manifest`` has the columns described in :mod:`helpers.manifest` and whose ``report``
+``manifest`` has the columns described in :mod:`workbook.manifest` and whose ``report``
 accounts for every input row.
 
 Notebook: every notebook opens its data set through :func:`load_dataset`.
@@ -17,8 +17,8 @@ from typing import Callable
 
 import pandas as pd
 
-from .paths import data_root
-from .sources.report import LoadReport, report_from_validation
+from workbook.paths import data_root
+from workbook.sources.report import LoadReport, report_from_validation
 
 
 @dataclass
@@ -26,7 +26,7 @@ class LoadedDataset:
     """A data set ready for analysis.
 
     ``manifest``: one row per usable recording; ``report``: what was kept, dropped and why
-    (a :class:`helpers.sources.report.LoadReport`; ``display_load_report(ds.report)`` shows it
+    (a :class:`workbook.sources.report.LoadReport`; ``display_load_report(ds.report)`` shows it
     in a notebook); ``root``: its folder; ``name``: the loader's name; ``info``:
     loader-specific facts (``speaker_leakage_possible`` is True when speaker ids are not
     real speakers).
@@ -51,7 +51,7 @@ class LoadedDataset:
 def default_synthetic_dir(n_speakers: int, clips_per_speaker: int, seed: int, **options) -> Path:
     """Folder of the synthetic corpus with these sizes, seed and options under the data folder.
 
-    Options that differ from :class:`~helpers.synthetic.corpus.CorpusConfig`'s defaults
+    Options that differ from :class:`~workbook.synthetic.corpus.CorpusConfig`'s defaults
     (``min_age``, ``p_click``, ...) add a suffix, so corpora never overwrite each other.
     """
     name = f"n{n_speakers}_c{clips_per_speaker}_seed{seed}"
@@ -75,13 +75,13 @@ def load_synthetic(
 ) -> LoadedDataset:
     """Load the synthetic corpus, generating it first if it is missing or out of date.
 
-    ``options`` are further :class:`~helpers.synthetic.corpus.CorpusConfig` fields
+    ``options`` are further :class:`~workbook.synthetic.corpus.CorpusConfig` fields
     (``min_age``, ``max_age``, ``p_female``, ``p_click``, ``p_clipping``); anything else is
     refused with the list of valid names.
     """
     from dataclasses import fields
 
-    from .synthetic.corpus import CorpusConfig, ensure_corpus
+    from workbook.synthetic.corpus import CorpusConfig, ensure_corpus
 
     for name in _IGNORED_NOTEBOOK_PARAMS:
         options.pop(name, None)
@@ -93,7 +93,7 @@ def load_synthetic(
     non_default = {k: v for k, v in options.items() if v != getattr(CorpusConfig(), k)}
     root = Path(data_dir) if data_dir else default_synthetic_dir(n_speakers, clips_per_speaker, seed, **non_default)
     ensure_corpus(root, config, n_jobs=n_jobs)
-    from .manifest import read_manifest
+    from workbook.manifest import read_manifest
 
     validation = read_manifest(root / "manifest.csv", check_files=True)
     report = report_from_validation("synthetic", str(root), validation, source_file="manifest.csv")
@@ -107,17 +107,17 @@ def load_synthetic(
 
 
 def _source_loader(module: str, function: str) -> Callable[..., LoadedDataset]:
-    """A loader from :mod:`helpers.sources`, imported on first use (keeps imports cheap)."""
+    """A loader from :mod:`workbook.sources`, imported on first use (keeps imports cheap)."""
 
     def loader(data_dir: str | Path | None = None, **params) -> LoadedDataset:
         import importlib
 
-        mod = importlib.import_module(f"helpers.sources.{module}")
+        mod = importlib.import_module(f"workbook.sources.{module}")
         return getattr(mod, function)(data_dir, **params)
 
     loader.__name__ = function
     loader.__qualname__ = function
-    loader.__doc__ = f"Load with :func:`helpers.sources.{module}.{function}` (see its parameters)."
+    loader.__doc__ = f"Load with :func:`workbook.sources.{module}.{function}` (see its parameters)."
     return loader
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .common import (
+from workbook.sources.common import (
     DataLayoutError,
     check_audio_level,
     check_notebook_params,
@@ -90,8 +90,8 @@ def load_audiomnist(
     ----------
     data_dir : the repository (or its ``data/`` folder). None: the download cache
         (``data/downloads/audiomnist/``), fetched first if missing and ``download``.
-    check_audio, n_jobs : see :func:`helpers.sources.commonvoice.load_commonvoice`.
-    download, download_sha256, allow_unpinned : see :func:`helpers.sources.downloads.fetch`.
+    check_audio, n_jobs : see :func:`workbook.sources.commonvoice.load_commonvoice`.
+    download, download_sha256, allow_unpinned : see :func:`workbook.sources.downloads.fetch`.
 
     Manifest extras: ``digit``, ``repetition``, ``accent``, ``native_speaker``, ``origin``,
     ``recordingdate``, ``recordingroom``. A clip whose speaker has no entry in the meta file
@@ -101,7 +101,7 @@ def load_audiomnist(
     ignored = check_notebook_params("load_audiomnist", notebook_params)
     check_audio_level(check_audio)
     if data_dir is None:
-        from .downloads import cached_download, fetch
+        from workbook.sources.downloads import cached_download, fetch
 
         root = cached_download("audiomnist")
         if root is None:

@@ -13,7 +13,7 @@ tab-separated with **no quoting** (sentences contain quotes, read with
 ``accents``, ...) and spell genders ``male_masculine``, ``female_feminine``,
 ``intersex``, ``do_not_wish_to_say``: all are read, the extra columns kept in the manifest.
 ``client_id`` is the speaker. Rows without age or gender are kept and flagged; labelled
-analyses leave them out (``helpers.manifest.labelled_rows``) and the report counts them.
+analyses leave them out (``workbook.manifest.labelled_rows``) and the report counts them.
 
 **Kaggle layout** (``load_commonvoice_kaggle``, ``"commonvoice_kaggle"``): the copy the
 original analysis downloaded (kaggle.com/mozillaorg/common-voice), with
@@ -23,8 +23,8 @@ accent, duration``) and the audio in ``cv-valid-train/`` (or the nested
 
 The Kaggle layout has **no speaker id**. Each clip gets a pseudo id (``clip:<filename>``),
 ``info["speaker_leakage_possible"]`` is True and the report carries
-:data:`~helpers.sources.report.SPEAKER_LEAKAGE_WARNING`, which notebooks show wherever they
-split (:func:`~helpers.sources.report.speaker_split_warning`). What you can do about it:
+:data:`~workbook.sources.report.SPEAKER_LEAKAGE_WARNING`, which notebooks show wherever they
+split (:func:`~workbook.sources.report.speaker_split_warning`). What you can do about it:
 
 1. Prefer the release layout (``DATASET=commonvoice``): ``client_id`` names the speaker,
    and a split by speaker is then trustworthy.
@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .common import (
+from workbook.sources.common import (
     DataLayoutError,
     blank_to_na,
     check_audio_level,
@@ -54,7 +54,7 @@ from .common import (
     relative_source,
     split_age_values,
 )
-from .folder_csv import RESERVED_COLUMNS, rows_from_table, speaker_warnings
+from workbook.sources.folder_csv import RESERVED_COLUMNS, rows_from_table, speaker_warnings
 
 #: Split files of a Common Voice release (``validated`` is the union of the checked ones).
 RELEASE_SPLITS = ("validated", "train", "dev", "test", "other", "invalidated")
@@ -167,7 +167,7 @@ def load_commonvoice(
     check_audio : ``"none"``, ``"header"`` (default; fast) or ``"decode"`` (catches
         truncated mp3s; parallel over ``n_jobs`` processes).
 
-    Returns a :class:`helpers.datasets.LoadedDataset` whose manifest keeps the TSV's own
+    Returns a :class:`workbook.datasets.LoadedDataset` whose manifest keeps the TSV's own
     columns (``sentence``, ``up_votes``, ``locale``, ...) plus ``clip`` (the TSV's file
     name), ``gender_source`` (the gender as spelled), ``cv_split``, ``sr_hz`` and
     ``duration_s``.

@@ -1,4 +1,4 @@
-"""``python -m helpers predict FILE...``: age group and gender of recordings, from the command line.
+"""``python -m workbook predict FILE...``: age group and gender of recordings, from the command line.
 
 Loads the model notebook 05 saved (default ``outputs/<dataset>/model``, ``--model-dir``
 to choose), computes each file's features with the training's cleaning and feature
@@ -28,14 +28,14 @@ def default_model_dir(dataset: str = "synthetic") -> Path:
 
     Notebook: 05_modeling, 06_predict
     """
-    from ..paths import outputs_root
+    from workbook.paths import outputs_root
 
     return outputs_root() / dataset / "model"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers predict",
+        prog="python -m workbook predict",
         description="Predict the age group and gender of voice recordings with the model notebook 05 saved.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3; any rate, mono or stereo)")
@@ -51,8 +51,8 @@ def predict_main(argv: list[str] | None = None, *, out=None, err=None) -> int:
 
     Notebook: 06_predict
     """
-    from .persistence import ModelNotFoundError, UntrustedModelError
-    from .predict import Predictor, format_prediction
+    from workbook.persistence import ModelNotFoundError, UntrustedModelError
+    from workbook.predict import Predictor, format_prediction
 
     out = out or sys.stdout
     err = err or sys.stderr

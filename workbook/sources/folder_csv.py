@@ -12,11 +12,11 @@ The age column may hold years (``34``) or Common Voice groups (``thirties``; ``f
 is read as Common Voice's ``fourties``); years become a group by the Common Voice
 decades and both are kept (``age_years``, ``age_group``). Without a speaker column every
 clip gets a pseudo speaker id and the report warns that speaker leakage cannot be ruled
-out (see :data:`helpers.sources.report.SPEAKER_LEAKAGE_WARNING`).
+out (see :data:`workbook.sources.report.SPEAKER_LEAKAGE_WARNING`).
 
 ``load_original_bundle`` reads the bundle of the analysis this workbook revisits: a CSV of
 ``filename, age, gender, ...`` with an ``audio_dataset/`` folder beside it, downloaded
-on request from the article's link (see :mod:`helpers.sources.downloads`).
+on request from the article's link (see :mod:`workbook.sources.downloads`).
 
 Notebook: every notebook, through ``load_dataset("folder_csv" | "original_bundle", ...)``.
 """
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..manifest import REQUIRED_COLUMNS
-from .common import (
+from workbook.manifest import REQUIRED_COLUMNS
+from workbook.sources.common import (
     DataLayoutError,
     blank_to_na,
     check_audio_level,
@@ -41,7 +41,7 @@ from .common import (
     relative_source,
     split_age_values,
 )
-from .report import SPEAKER_LEAKAGE_WARNING, SPEAKER_PROXY_NOTE
+from workbook.sources.report import SPEAKER_LEAKAGE_WARNING, SPEAKER_PROXY_NOTE
 
 #: Columns a loader adds; a source column with one of these names is kept as ``source_<name>``.
 RESERVED_COLUMNS = set(REQUIRED_COLUMNS) | {"clip", "gender_source", "sr_hz", "duration_s", "source_file", "source_line"}
@@ -209,7 +209,7 @@ def load_folder_csv(
     check_audio : ``"none"``, ``"header"`` (default) or ``"decode"``.
     n_jobs : processes for ``check_audio="decode"``.
 
-    Returns a :class:`helpers.datasets.LoadedDataset`; its report lists every dropped row.
+    Returns a :class:`workbook.datasets.LoadedDataset`; its report lists every dropped row.
     """
     ignored = check_notebook_params("load_folder_csv", notebook_params)
     check_audio_level(check_audio)
@@ -311,7 +311,7 @@ def load_original_bundle(
         the report warns that speaker leakage cannot be ruled out.
     speaker_proxy : columns standing in for a speaker (e.g. ``["age", "gender", "accent"]``).
     check_audio, n_jobs : see :func:`load_folder_csv`.
-    download, download_sha256, allow_unpinned : see :func:`helpers.sources.downloads.fetch`.
+    download, download_sha256, allow_unpinned : see :func:`workbook.sources.downloads.fetch`.
 
     File names are looked up in ``audio_dataset/``, then by their last component there
     (a name like ``cv-valid-train/sample-000001.mp3`` finds ``audio_dataset/sample-000001.mp3``),
@@ -320,7 +320,7 @@ def load_original_bundle(
     ignored = check_notebook_params("load_original_bundle", notebook_params)
     check_audio_level(check_audio)
     if data_dir is None:
-        from .downloads import cached_download, fetch
+        from workbook.sources.downloads import cached_download, fetch
 
         folder = cached_download("original_bundle")
         if folder is None:

@@ -1,6 +1,6 @@
 """The load report: what a loader kept, what it dropped and why, and what the data holds.
 
-Every loader in :mod:`helpers.sources` (and the synthetic corpus) returns a
+Every loader in :mod:`workbook.sources` (and the synthetic corpus) returns a
 :class:`LoadReport` beside its manifest. It accounts for every input row:
 
 - **dropped** rows, one line each with one reason (:data:`DROP_REASONS`): ``malformed
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..manifest import AGE_GROUPS, GENDERS, ManifestValidation
+from workbook.manifest import AGE_GROUPS, GENDERS, ManifestValidation
 
 #: Why a row can be dropped, in the order a row's reason is chosen when it has several.
 DROP_REASONS: tuple[str, ...] = (
@@ -44,7 +44,7 @@ DROP_REASONS: tuple[str, ...] = (
 #: Why a kept row is flagged (it stays in the manifest, labelled analyses leave it out).
 FLAG_REASONS: tuple[str, ...] = ("no age label", "no gender label", "no speaker id")
 
-#: How each ``problem_kind`` of :func:`helpers.manifest.validate_manifest` maps to a reason.
+#: How each ``problem_kind`` of :func:`workbook.manifest.validate_manifest` maps to a reason.
 _KIND_TO_REASON = {
     "empty path": "missing file",
     "missing file": "missing file",
@@ -400,7 +400,7 @@ def report_from_validation(
     first_line: int = 2,
     check_audio: str = "none",
 ) -> LoadReport:
-    """A :class:`LoadReport` for a manifest read with :func:`helpers.manifest.read_manifest`.
+    """A :class:`LoadReport` for a manifest read with :func:`workbook.manifest.read_manifest`.
 
     Row ``i`` of the CSV is line ``i + first_line`` of ``source_file`` (header on line 1).
     """
@@ -422,7 +422,7 @@ def display_load_report(report, *, max_rows: int = 15) -> None:
     """Show a load report at the top of a notebook (HTML tables); print it elsewhere.
 
     ``report`` may be a :class:`LoadReport` or anything with a ``.report`` attribute
-    (a :class:`helpers.datasets.LoadedDataset`). Outside IPython the text summary is printed.
+    (a :class:`workbook.datasets.LoadedDataset`). Outside IPython the text summary is printed.
     """
     report = getattr(report, "report", report)
     try:
@@ -443,7 +443,7 @@ def display_load_report(report, *, max_rows: int = 15) -> None:
 def speaker_split_warning(obj, *, warn: bool = True) -> str | None:
     """The warning to show before a train/test split, or None if speaker ids are real.
 
-    ``obj`` is a :class:`helpers.datasets.LoadedDataset`, a :class:`LoadReport` or a
+    ``obj`` is a :class:`workbook.datasets.LoadedDataset`, a :class:`LoadReport` or a
     manifest (DataFrame; its ``speaker`` column is then checked for per-clip pseudo ids
     made by these loaders, which start with ``clip:``). With ``warn`` a
     :class:`SpeakerLeakageWarning` is issued too, so headless runs log it.

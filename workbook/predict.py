@@ -1,9 +1,9 @@
 """Predicting age group and gender for new recordings, with the training's cleaning and features.
 
-:class:`Predictor` loads a saved model folder (:mod:`helpers.models.persistence`): the
+:class:`Predictor` loads a saved model folder (:mod:`workbook.persistence`): the
 pipelines and the card that says which feature families, parameters and cleaning produced
 the training features. Each new file goes through exactly those steps (the feature
-engine's :func:`helpers.features.engine.process_file`: load and resample, clean, check,
+engine's :func:`workbook.engine.process_file`: load and resample, clean, check,
 compute), then the features are put in the training's column order and the pipelines
 predict. Any format :func:`helpers.audio.load_audio` reads works (stereo is downmixed,
 44.1/48 kHz resampled to the analysis rate).
@@ -11,7 +11,7 @@ predict. Any format :func:`helpers.audio.load_audio` reads works (stereo is down
 A file that cannot be read or analysed gets a row with ``status="error"`` and a message
 naming the file and the problem; the other files are still predicted.
 
-Notebook: 06_predict (and ``python -m helpers predict``, :mod:`helpers.models.cli`).
+Notebook: 06_predict (and ``python -m workbook predict``, :mod:`workbook.predict_cli`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .evaluation import aggregate_by_speaker
-from .persistence import load_models
+from helpers.models.evaluation import aggregate_by_speaker
+from workbook.persistence import load_models
 
 #: Below this fraction of the training's feature columns a prediction is refused.
 MIN_FEATURE_FRACTION = 0.5
@@ -43,8 +43,8 @@ def feature_job_from_spec(spec: dict):
 
     Notebook: 06_predict
     """
-    from ..features.engine import make_feature_job
-    from ..features.families import FeatureParams
+    from workbook.engine import make_feature_job
+    from helpers.features.families import FeatureParams
 
     known = set(FeatureParams.__dataclass_fields__)
     params = FeatureParams(**{k: v for k, v in spec.get("params", {}).items() if k in known})
@@ -69,7 +69,7 @@ class Predictor:
 
         Notebook: 06_predict
         """
-        from ..features.engine import FEATURE_CODE_VERSION
+        from workbook.engine import FEATURE_CODE_VERSION
 
         models, card = load_models(folder)
         job = feature_job_from_spec(card["feature_spec"])
@@ -87,7 +87,7 @@ class Predictor:
 
         Notebook: 06_predict
         """
-        from ..features.engine import process_file
+        from workbook.engine import process_file
 
         path = Path(path)
         if not path.exists():

@@ -1,13 +1,13 @@
-"""``python -m helpers features ...``: extract the feature table (and mel images) from the shell.
+"""``python -m workbook features ...``: extract the feature table (and mel images) from the shell.
 
 Examples::
 
-    python -m helpers features                                   # synthetic corpus, full set
-    python -m helpers features --dataset synthetic --params "n_speakers=40 seed=3" --jobs 2
-    python -m helpers features --manifest my_data/manifest.csv --families all --tracker pyin
-    python -m helpers features clips/*.wav --cleaning none --out /tmp/feats
-    python -m helpers features --backend dask --scheduler tcp://127.0.0.1:8786
-    python -m helpers features --mel-images
+    python -m workbook features                                   # synthetic corpus, full set
+    python -m workbook features --dataset synthetic --params "n_speakers=40 seed=3" --jobs 2
+    python -m workbook features --manifest my_data/manifest.csv --families all --tracker pyin
+    python -m workbook features clips/*.wav --cleaning none --out /tmp/feats
+    python -m workbook features --backend dask --scheduler tcp://127.0.0.1:8786
+    python -m workbook features --mel-images
 
 Writes ``features.parquet``, ``feature_errors.csv`` and ``features_spec.json`` (and with
 ``--mel-images`` ``mel_images.npy`` + ``mel_images_index.parquet``) into the output folder
@@ -23,17 +23,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from .families import FAMILY_PREFIX, FAMILY_SETS
-from .pitch import PITCH_METHODS
+from helpers.features.families import FAMILY_PREFIX, FAMILY_SETS
+from helpers.features.pitch import PITCH_METHODS
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m helpers features",
+        prog="python -m workbook features",
         description="Extract voice features (cached, parallel, fault-tolerant) into a Parquet table.",
     )
     p.add_argument("paths", nargs="*", help="audio files (instead of --dataset or --manifest)")
-    p.add_argument("--dataset", default="synthetic", help="data set name for helpers.datasets.load_dataset (default: synthetic)")
+    p.add_argument("--dataset", default="synthetic", help="data set name for workbook.datasets.load_dataset (default: synthetic)")
     p.add_argument("--data-dir", default=None, help="data set folder (default: the data set's own)")
     p.add_argument("--params", default="", help='data set parameters, e.g. "n_speakers=40 clips_per_speaker=5 seed=0"')
     p.add_argument("--manifest", default=None, help="a manifest CSV (columns path, speaker, age_group, age_years, gender)")
@@ -59,7 +59,7 @@ def _resolve_cleaning(choice: str, out_dir: Path):
         return None
     if choice.lower() == "saved":
         try:
-            from ..cleaning import load_cleaning_choice
+            from helpers.cleaning import load_cleaning_choice
         except ImportError:
             return None
         return load_cleaning_choice(out_dir)
@@ -71,20 +71,20 @@ def main(argv: list[str] | None = None) -> int:
 
     Notebook: 03_features
     """
-    from ..paths import run_output_dir
-    from .engine import extract_features, write_outputs
+    from workbook.paths import run_output_dir
+    from workbook.engine import extract_features, write_outputs
 
     args = build_parser().parse_args(argv)
     try:
         if args.paths:
             data, label = [str(Path(p).resolve()) for p in args.paths], "files"
         elif args.manifest:
-            from ..manifest import read_manifest
+            from workbook.manifest import read_manifest
 
             data, label = read_manifest(args.manifest, check_files=False).manifest, Path(args.manifest).resolve().parent.name
         else:
-            from ..datasets import load_dataset
-            from ..runner import parse_params
+            from workbook.datasets import load_dataset
+            from workbook.runner import parse_params
 
             ds = load_dataset(args.dataset, args.data_dir, **parse_params(args.params))
             print(ds.summary())
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, path in paths.items():
         print(f"wrote {name}: {path}")
     if args.mel_images:
-        from .mel_images import extract_mel_images
+        from workbook.mel_images import extract_mel_images
 
         mel = extract_mel_images(
             data, out_dir, cleaning=cleaning, sr=args.sr, n_jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
@@ -117,5 +117,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if len(result.features) or not result.stats.n_files else 1
 
 
-if __name__ == "__main__":  # python -m helpers.features.cli
+if __name__ == "__main__":  # python -m workbook.features_cli
     sys.exit(main())

@@ -4,15 +4,15 @@ A loader turns its source (Common Voice TSVs, a CSV beside a folder, AudioMNIST'
 file) into *candidate rows* with the manifest columns plus ``source_file`` and
 ``source_line``, then calls :func:`finish_load`, which
 
-1. validates the rows with :func:`helpers.manifest.validate_manifest` (missing files,
+1. validates the rows with :func:`workbook.manifest.validate_manifest` (missing files,
    unknown labels, duplicates; rows without labels are kept and flagged),
 2. checks the audio of the surviving rows at the requested level (:data:`CHECK_AUDIO`),
-3. builds the :class:`~helpers.sources.report.LoadReport` and the
-   :class:`~helpers.datasets.LoadedDataset`.
+3. builds the :class:`~workbook.sources.report.LoadReport` and the
+   :class:`~workbook.datasets.LoadedDataset`.
 
 No step stops because of one bad row: each problem is recorded with its file and line.
 
-Notebook: every notebook, through :func:`helpers.datasets.load_dataset`.
+Notebook: every notebook, through :func:`workbook.datasets.load_dataset`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..audio import AudioLoadError, audio_info, load_audio
-from ..manifest import AGE_GROUPS, validate_manifest
-from .report import PROBLEM_COLUMNS, build_load_report
+from helpers.audio import AudioLoadError, audio_info, load_audio
+from workbook.manifest import AGE_GROUPS, validate_manifest
+from workbook.sources.report import PROBLEM_COLUMNS, build_load_report
 
 #: Audio check levels: ``none`` (file exists), ``header`` (libsndfile reads the header:
 #: catches empty and non-audio files, fast) and ``decode`` (every sample decoded: also
@@ -55,7 +55,7 @@ def check_notebook_params(loader: str, params: dict) -> dict:
     unknown = sorted(set(params) - NOTEBOOK_PARAMS)
     if unknown:
         raise TypeError(
-            f"{loader}: unknown parameter(s) {unknown}; see help(helpers.sources.{loader}) "
+            f"{loader}: unknown parameter(s) {unknown}; see help(workbook.sources.{loader}) "
             f"for this loader's parameters (the notebook parameters "
             f"{sorted(NOTEBOOK_PARAMS)} are accepted and ignored)"
         )
@@ -274,7 +274,7 @@ def finish_load(
     The manifest gains ``sr_hz`` and ``duration_s`` (from the audio check; NaN with
     ``check_audio="none"``) unless the source already has them.
     """
-    from ..datasets import LoadedDataset  # late import: datasets registers these loaders
+    from workbook.datasets import LoadedDataset  # late import: datasets registers these loaders
 
     check_audio_level(check_audio)
     parse_problems = parse_problems or []

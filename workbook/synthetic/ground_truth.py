@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .pitch import PITCH_METHODS, gross_pitch_error, reference_at, track_pitch
+from helpers.features.pitch import PITCH_METHODS, gross_pitch_error, reference_at, track_pitch
 
 #: latent manifest column -> feature column that claims to measure it.
 TRUTH_PAIRS: dict[str, str] = {
@@ -109,7 +109,7 @@ def tracker_accuracy(
     """Frame-level accuracy and speed of each pitch tracker on synthetic clips.
 
     Each clip ``(speaker_index, clip_index)`` of the corpus ``config`` is re-rendered
-    (:func:`helpers.synthetic.corpus.render_clip`, which returns the true f0 of every
+    (:func:`workbook.synthetic.corpus.render_clip`, which returns the true f0 of every
     sample), resampled to ``sr`` Hz like the engine does, and tracked by each method; the
     truth is read at each frame's centre. Returns one row per clip and method: ``speaker``,
     ``clip_id``, ``method``, :func:`~helpers.features.pitch.gross_pitch_error` fields,
@@ -119,7 +119,7 @@ def tracker_accuracy(
     """
     import soxr
 
-    from ..synthetic.corpus import render_clip
+    from workbook.synthetic.corpus import render_clip
 
     rows = []
     for spk, clip in clips:
@@ -163,13 +163,13 @@ def true_f0_track(row, config=None) -> tuple[np.ndarray, np.ndarray] | None:
     """``(times_s, f0_hz)`` of the true f0 (per sample, NaN where unvoiced) of a synthetic clip.
 
     ``row``: a manifest row; a named example (column ``name``) is re-rendered with
-    :func:`helpers.synthetic.corpus.render_example`, a corpus clip with
-    :func:`~helpers.synthetic.corpus.render_clip` and the corpus ``config``. None for clips
+    :func:`workbook.synthetic.corpus.render_example`, a corpus clip with
+    :func:`~workbook.synthetic.corpus.render_clip` and the corpus ``config``. None for clips
     without a known truth (real recordings).
 
     Notebook: 03_features
     """
-    from ..synthetic.corpus import EXAMPLE_NAMES, render_clip, render_example
+    from workbook.synthetic.corpus import EXAMPLE_NAMES, render_clip, render_example
 
     name = row.get("name") if hasattr(row, "get") else None
     if isinstance(name, str) and name in EXAMPLE_NAMES:

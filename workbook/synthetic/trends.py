@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..manifest import AGE_GROUP_START_YEARS, AGE_GROUPS, age_group_from_years
+from workbook.manifest import AGE_GROUP_START_YEARS, AGE_GROUPS, age_group_from_years
 
 
 def _sigmoid(x):

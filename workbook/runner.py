@@ -1,6 +1,6 @@
 """Run every notebook headless with papermill, with checked parameters.
 
-``python -m helpers run --dataset synthetic --params "n_speakers=40 seed=3"`` (or
+``python -m workbook run --dataset synthetic --params "n_speakers=40 seed=3"`` (or
 ``make run``) executes the numbered notebooks in order into ``outputs/<dataset>/``, as
 executed ``.ipynb`` plus HTML, and prints what ran, how long each took and where the
 outputs are. Parameters are injected into each notebook's ``parameters``-tagged cell; a
@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .paths import notebooks_dir, run_output_dir
+from workbook.paths import notebooks_dir, run_output_dir
 
 #: Parameters the runner itself sets from its own options.
 RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")
@@ -103,7 +103,7 @@ def prepare_dataset(dataset: str, data_dir: str | None, params: dict, n_jobs: in
     """Generate the synthetic corpus if it is missing (other data sets are loaded by the notebooks)."""
     if dataset != "synthetic":
         return
-    from .datasets import load_synthetic
+    from workbook.datasets import load_synthetic
 
     sizes = {k: params[k] for k in ("n_speakers", "clips_per_speaker", "seed") if k in params}
     load_synthetic(data_dir, n_jobs=n_jobs, **sizes, **params.get("dataset_params", {}))

@@ -6,13 +6,13 @@ default; ``backend="dask"`` sends the same work to a Dask cluster), so only a fe
 in memory at any time. Each file goes through the same steps on a worker: load at ``sr``
 Hz, clean (optional, :func:`helpers.cleaning.clean` with a preset or parameters), check
 (too short, silent), compute the chosen families. Results are written to the cache
-(:mod:`helpers.features.cache`) in atomic shards as they complete: a re-run computes only
+(:mod:`workbook.cache`) in atomic shards as they complete: a re-run computes only
 new or changed files, and a run killed part-way resumes where it stopped. A file that
 fails is recorded with its stage and reason in the error table; the others go on.
 
 The result is one row per clip keyed by ``path``, joined with the manifest's labels.
 
-Notebook: 03_features (and ``python -m helpers features``).
+Notebook: 03_features (and ``python -m workbook features``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .cache import KEY, FileHasher, ShardStore, spec_key
-from .families import FAMILY_PREFIX, FeatureParams, compute_features, resolve_families
+from workbook.cache import KEY, FileHasher, ShardStore, spec_key
+from helpers.features.families import FAMILY_PREFIX, FeatureParams, compute_features, resolve_families
 
 #: Version of the feature code. Bump it whenever a change alters any feature value: every
 #: cached result of an older version is then recomputed.
@@ -54,7 +54,7 @@ def default_cache_dir() -> Path:
 
     Notebook: 03_features
     """
-    from ..paths import data_root
+    from workbook.paths import data_root
 
     return data_root() / "cache" / "features"
 
@@ -72,7 +72,7 @@ def resolve_cleaning_params(cleaning) -> dict | None:
     if cleaning is None or (isinstance(cleaning, str) and cleaning.lower() == "none"):
         return None
     try:
-        from ..cleaning import resolve_cleaning
+        from helpers.cleaning import resolve_cleaning
     except ImportError as exc:
         raise ValueError(
             f"cleaning={cleaning!r} asked for, but helpers.cleaning cannot be imported ({exc}); "
@@ -84,7 +84,7 @@ def resolve_cleaning_params(cleaning) -> dict | None:
 
 def _cleaning_version() -> str | None:
     try:
-        from ..cleaning import pipeline
+        from helpers.cleaning import pipeline
     except ImportError:
         return None
     return str(getattr(pipeline, "CLEANING_VERSION", "1"))
@@ -152,7 +152,7 @@ def process_file(path: str, content_key: str, job: Job) -> dict:
     """
     import warnings
 
-    from ..audio import AudioLoadError, load_audio
+    from helpers.audio import AudioLoadError, load_audio
 
     t0 = time.perf_counter()
     row: dict[str, Any] = {KEY: content_key, "_status": "ok", "_errors": "", "_loaded_s": math.nan, "_compute_s": math.nan}
@@ -177,7 +177,7 @@ def process_file(path: str, content_key: str, job: Job) -> dict:
 
     if job.cleaning is not None:
         try:
-            from ..cleaning import clean
+            from helpers.cleaning import clean
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -522,7 +522,7 @@ def make_feature_job(
     elif param_overrides:
         params = FeatureParams(**{**params.as_dict(), **param_overrides})
     if "egemaps" in fams:
-        from .egemaps import check_available
+        from helpers.features.egemaps import check_available
 
         check_available()
     return FeatureJob(
@@ -639,5 +639,5 @@ def read_features(out_dir: str | Path) -> pd.DataFrame:
     """
     path = Path(out_dir) / FEATURES_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no feature table; run notebooks/03_features (or `python -m helpers features`) first")
+        raise FileNotFoundError(f"{path}: no feature table; run notebooks/03_features (or `python -m workbook features`) first")
     return pd.read_parquet(path)

@@ -71,7 +71,7 @@ def _check_types(path: Path) -> list[str]:
         raise UntrustedModelError(
             f"{path}: contains type(s) not on the trusted list: {', '.join(bad)}. It was not loaded. "
             "Only load model files you made yourself or whose source you trust; to trust a new type, "
-            "add it to helpers.models.persistence.TRUSTED_TYPES after reading what it does."
+            "add it to workbook.persistence.TRUSTED_TYPES after reading what it does."
         )
     return list(found)
 

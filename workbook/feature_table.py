@@ -23,7 +23,7 @@ def feature_columns(table: pd.DataFrame, families: str | Sequence[str] = "full")
 
     Notebook: 04_eda, 05_modeling
     """
-    from ..features.families import FAMILY_PREFIX, resolve_families
+    from helpers.features.families import FAMILY_PREFIX, resolve_families
 
     prefixes = tuple(FAMILY_PREFIX[f] for f in resolve_families(families))
     return [c for c in table.columns if c.startswith(prefixes)]
@@ -64,7 +64,7 @@ def read_feature_spec(out_dir: str | Path) -> dict:
 
     Notebook: 05_modeling
     """
-    from ..features.engine import SPEC_FILE
+    from workbook.engine import SPEC_FILE
 
     path = Path(out_dir) / SPEC_FILE
     if not path.is_file():
@@ -91,8 +91,8 @@ def load_feature_table(
 
     Notebook: 04_eda, 05_modeling
     """
-    from ..features.engine import FEATURES_FILE, extract_features, read_features, write_outputs
-    from ..features.families import resolve_families
+    from workbook.engine import FEATURES_FILE, extract_features, read_features, write_outputs
+    from helpers.features.families import resolve_families
 
     out_dir = Path(out_dir)
     wanted = set(resolve_families(families))
@@ -109,7 +109,7 @@ def load_feature_table(
             echo("notebook 03's feature table does not match this data set or lacks families; extracting")
         except (OSError, ValueError, KeyError) as exc:
             echo(f"notebook 03's feature table is unreadable ({exc}); extracting")
-    from ..cleaning import load_cleaning_choice
+    from helpers.cleaning import load_cleaning_choice
 
     choice = load_cleaning_choice(out_dir)
     result = extract_features(ds, families=tuple(sorted(wanted | {"original"})), cleaning=choice, n_jobs=n_jobs,
@@ -127,7 +127,7 @@ def load_mel_images(ds, out_dir: str | Path, *, n_jobs: int = 2, sr: int = 16000
 
     Notebook: 04_eda
     """
-    from ..features.mel_images import extract_mel_images, read_mel_images
+    from workbook.mel_images import extract_mel_images, read_mel_images
 
     paths = set(ds.manifest["path"].astype(str))
     try:
@@ -138,7 +138,7 @@ def load_mel_images(ds, out_dir: str | Path, *, n_jobs: int = 2, sr: int = 16000
         echo("notebook 03's mel images belong to another data set; making them")
     except FileNotFoundError:
         echo("no mel images from notebook 03; making them")
-    from ..cleaning import load_cleaning_choice
+    from helpers.cleaning import load_cleaning_choice
 
     made = extract_mel_images(ds, out_dir, cleaning=load_cleaning_choice(out_dir), sr=sr, n_jobs=n_jobs, progress=False)
     return made.load(), made.index

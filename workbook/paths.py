@@ -3,7 +3,7 @@
 Every path the workbook writes is built here, so notebooks work from any current
 directory (JupyterLab opens them in ``notebooks/``, papermill from the project root).
 
-Notebook: every notebook, through :mod:`helpers.datasets` and :mod:`helpers.runner`.
+Notebook: every notebook, through :mod:`workbook.datasets` and :mod:`workbook.runner`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,0 @@
-"""The synthetic voice corpus: literature trends, a source-filter voice, a recording chain.
-
-- :mod:`helpers.synthetic.trends`    age and gender trends of the voice, with citations
-- :mod:`helpers.synthetic.voice`     source-filter synthesis with ground truth
-- :mod:`helpers.synthetic.recording` channels, noises, clicks, clipping
-- :mod:`helpers.synthetic.corpus`    the corpus on disk, its manifest and example clips
-
-The corpus is synthetic: scores on it show the pipeline works, not how real voices behave.
-"""
