@@ -15,16 +15,17 @@
 # # 04 · Exploratory analysis: what the features look like, and where leakage starts
 #
 # Before fitting a model, look at the data. This notebook walks through everything the
-# original analysis explored, with current APIs, and a few things it did not:
+# original analysis explored, with pandas, seaborn and scipy in the cells, and a few things
+# it did not:
 #
 # - how many clips and **speakers** each age group and gender has, and how many clips each
 #   speaker contributed: a model tested on clips of speakers it trained on is recognising
 #   voices, not ages, and this is where that starts;
-# - the distribution of every feature, which ones are skewed and what `log1p` does to them;
+# - the distribution of every feature, which ones are skewed and what `np.log1p` does to them;
 # - the bimodal f0 distribution, and how gender splits it;
 # - each feature's mean per age group and gender (point plots);
-# - z-score outliers: how many rows the original's rule would drop, and which;
-# - the correlations between features;
+# - z-score outliers (`scipy.stats.zscore`): how many rows the original's rule would drop, and which;
+# - the correlations between features (`DataFrame.corr`, `sns.heatmap`);
 # - mean mel spectrograms of female and male speakers and their difference, and per age group;
 # - f0 against age by gender, with the voice-science trend on the synthetic corpus.
 #
@@ -52,27 +53,37 @@ outlier_threshold = 3.0
 import platform
 
 import ipywidgets
+import librosa
+import librosa.display
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import scipy
+import seaborn as sns
 import sklearn
 from IPython.display import display
+from scipy.stats import zscore
+from sklearn.model_selection import train_test_split
 
-from helpers import eda
+from helpers.eda_plots import GENDER_COLOURS, feature_explorer, plot_band_histograms, plot_f0_vs_age
+from helpers.plots import use_workbook_style
 from workbook.datasets import load_dataset
-from workbook.manifest import AGE_GROUPS
 from workbook.feature_table import feature_columns, load_feature_table, load_mel_images, mel_columns, scalar_columns
 from workbook.metrics_json import update_metrics
-from helpers.models.outliers import outliers_per_feature, zscore_outliers
 from workbook.paths import run_output_dir
-from helpers.plots import use_workbook_style
 from workbook.synthetic.trends import f0_trend_hz
 
 use_workbook_style(dpi=72)
 pd.set_option("display.precision", 3)
 print(f"python {platform.python_version()} | numpy {np.__version__} | pandas {pd.__version__} | "
-      f"scikit-learn {sklearn.__version__} | matplotlib {matplotlib.__version__} | ipywidgets {ipywidgets.__version__}")
+      f"scipy {scipy.__version__} | seaborn {sns.__version__} | scikit-learn {sklearn.__version__} | "
+      f"matplotlib {matplotlib.__version__} | librosa {librosa.__version__} | ipywidgets {ipywidgets.__version__}")
+
+# %% [markdown]
+# The feature table of notebook 03: one row per clip, the labels (`speaker`, `age_group`,
+# `gender`, and `age_years` where known) and one column per feature. `age_group` is an
+# *ordered* categorical, so every table and figure below lists the groups in age order.
 
 # %%
 ds = load_dataset(dataset, data_dir, n_speakers=n_speakers, clips_per_speaker=clips_per_speaker, seed=seed, n_jobs=n_jobs, **dataset_params)
@@ -83,103 +94,138 @@ features = feature_columns(table, spec["families"])
 scalars = scalar_columns(features)
 mels = mel_columns(features)
 print(f"{len(table)} clips x {len(features)} features ({len(scalars)} scalar features + {len(mels)} mel-band means)")
+print("age_group:", table["age_group"].dtype)
+age_order = list(table["age_group"].cat.remove_unused_categories().cat.categories)
+genders = [g for g in ("female", "male") if (table["gender"] == g).any()]
 
 # %% [markdown]
 # ## 1. Who is in the data: classes, speakers, and where leakage starts
 #
-# First the labels: clips per age group and gender. Common Voice spells the forties
-# "fourties"; we keep its spelling.
+# First the labels: clips per age group and gender, counted with `groupby(...).size()`.
+# Common Voice spells the forties "fourties"; we keep its spelling.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-counts = eda.class_counts(table)
-print(counts.to_string())
-
-# %%
-eda.plot_class_counts(table)
-plt.title("clips per age group (bars by gender), speakers above each bar");
+clips = table.groupby(["age_group", "gender"], observed=True).size().unstack(fill_value=0)
+clips.columns = clips.columns.astype(str)
+clips["total"] = clips.sum(axis=1)
+print(clips.to_string())
+print(f"total {len(table)} clips; without an age group: {table['age_group'].isna().sum()}, "
+      f"without a gender: {table['gender'].isna().sum()}")
 
 # %% [markdown]
-# A clip is not an independent sample: speakers contribute several. The table shows, per
-# age group, how many clips and how many **different speakers** there are, and how much of
-# the group the most prolific speaker makes up. A group with few speakers is a group a
-# model can learn by recognising them.
+# A clip is not an independent sample: speakers contribute several. Per age group: how
+# many clips, how many **different speakers** (`nunique`), and how much of the group its
+# most prolific speaker makes up. A group with few speakers is a group a model can learn by
+# recognising them.
 
 # %%
-spk_counts = eda.speaker_counts(table)
-display(spk_counts)
-fig, ax = plt.subplots(figsize=(6, 3))
-eda.plot_clips_per_speaker(table, ax=ax);
+per_group = table.groupby("age_group", observed=True).agg(clips=("speaker", "size"), speakers=("speaker", "nunique"))
+clips_of_speaker_in_group = table.groupby(["age_group", "speaker"], observed=True).size()
+per_group["clips_per_speaker_max"] = clips_of_speaker_in_group.groupby(level="age_group", observed=True).max()
+per_group["largest_speaker_share"] = per_group["clips_per_speaker_max"] / per_group["clips"]
+display(per_group)
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), layout="constrained")
+clips.drop(columns="total").plot.bar(stacked=True, color=GENDER_COLOURS, rot=30, ax=axes[0])
+for x, (n_clips, n_speakers_in_group) in enumerate(zip(per_group["clips"], per_group["speakers"])):
+    axes[0].text(x, n_clips, f"{n_speakers_in_group} spk", ha="center", va="bottom", fontsize=7)
+axes[0].set(title="clips per age group (bars by gender), speakers above each bar", xlabel="", ylabel="clips")
+clips_per_spk = table.groupby("speaker", observed=True).size()
+sns.histplot(clips_per_spk, discrete=True, color=GENDER_COLOURS["other"], ax=axes[1])
+if clips_per_spk.max() > 10:
+    axes[1].set_yscale("log")
+axes[1].set(title=f"{len(clips_per_spk)} speakers, {clips_per_spk.sum()} clips", xlabel="clips per speaker", ylabel="speakers");
 
 # %% [markdown]
 # Split the clips at random into 80 % training and 20 % test data, as the original analysis
-# did, and count how many test clips have a clip **of the same speaker** in the training
-# data. Every one of them lets the model look the answer up.
+# did with `train_test_split`, and count how many test clips have a clip **of the same
+# speaker** in the training data. Every one of them lets the model look the answer up.
 
 # %%
-leak = eda.random_split_leakage(table["speaker"], test_size=0.2, seed=seed)
-print(f"random 80/20 split: {leak['test_clips_with_speaker_in_training']} of {leak['test_clips']} test clips "
-      f"({leak['fraction']:.0%}) have a training clip of the same speaker; "
-      f"{leak['test_speakers_also_in_training']} of {leak['test_speakers']} test speakers are also training speakers")
+train_rows, test_rows = train_test_split(np.arange(len(table)), test_size=0.2, random_state=seed)
+train_speakers = set(table["speaker"].iloc[train_rows])
+test_speakers = table["speaker"].iloc[test_rows]
+leaked = test_speakers.isin(train_speakers)
+print(f"random 80/20 split: {leaked.sum()} of {len(leaked)} test clips ({leaked.mean():.0%}) have a training clip "
+      f"of the same speaker; {test_speakers[leaked].nunique()} of {test_speakers.nunique()} test speakers are also "
+      "training speakers")
 
 # %% [markdown]
 # ## 2. The distribution of every feature
 #
-# One small histogram per scalar feature (the original's onsets, duration, tempo and f0
+# One small `sns.histplot` per scalar feature (the original's onsets, duration, tempo and f0
 # statistics, then MFCC, spectral, voice and rhythm statistics).
 
 # %%
-eda.plot_histograms(table, scalars, ncols=10, bins=30);
+ncols = 10
+nrows = -(-len(scalars) // ncols)
+fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.25 * nrows), layout="constrained")
+for ax, col in zip(axes.flat, scalars):
+    sns.histplot(table[col], bins=30, color=GENDER_COLOURS["other"], ax=ax)
+    ax.set_title(col, fontsize=6)
+    ax.set(xlabel="", ylabel="", yticks=[])
+    ax.tick_params(labelsize=5)
+for ax in axes.flat[len(scalars):]:
+    ax.set_visible(False)
 
 # %% [markdown]
 # The 128 mel-band means would need 128 more panels; instead, each row of this image is one
-# band's histogram (of `log10` power, where the bands are comparable).
+# band's histogram (of `log10` power, where the bands are comparable, on bins shared by all
+# bands).
 
 # %%
 if mels:
-    dens, edges = eda.band_histograms(table, mels, log=True)
-    eda.plot_band_histograms(dens, edges)
-    plt.title("histogram of each mel band's mean power");
+    ax = plot_band_histograms(table, mels)
+    ax.set_title("histogram of each mel band's mean power")
 
 # %% [markdown]
 # ### Skewed features and `log1p`
 #
 # Several features are right-skewed (a long tail of large values: jitter, shimmer, mel
-# power). Linear models and z-scores assume roughly symmetric distributions; `log1p`
-# (log(1 + x)) pulls the tail in. Here are the most skewed non-negative features, before
-# and after.
+# power). Linear models and z-scores assume roughly symmetric distributions; `np.log1p`
+# (log(1 + x)) pulls the tail in. `DataFrame.skew()` measures the asymmetry (0 for a
+# symmetric distribution); here are the most skewed non-negative features, before and after.
+# Notebook 05 applies the same idea inside its model pipelines, choosing the columns on the
+# training data only.
 
 # %%
-skew = eda.skewness(table, scalars)
-candidates = eda.log1p_candidates(table, scalars, threshold=1.0)
+skew = table[scalars].skew().sort_values(ascending=False)
+candidates = [c for c in skew.index if skew[c] > 1.0 and table[c].min() >= 0]
 print(f"{len(candidates)} of {len(scalars)} scalar features are non-negative with skewness > 1")
-logged = eda.log1p_columns(table, candidates)
 show = candidates[:6]
-display(pd.DataFrame({"skewness": skew[show], "after log1p": logged[show].skew()}))
-fig = plt.figure(figsize=(12, 3.2))
-sub = fig.subfigures(1, 2)
-eda.plot_histograms(table, show, ncols=3, fig=sub[0])
-sub[0].suptitle("before", fontsize=9)
-eda.plot_histograms(logged, show, ncols=3, fig=sub[1])
-sub[1].suptitle("after log1p", fontsize=9);
+logged = np.log1p(table[show])
+display(pd.DataFrame({"skewness": skew[show], "after log1p": logged.skew()}))
+
+fig, axes = plt.subplots(2, len(show), figsize=(2.1 * len(show), 3.6), layout="constrained", squeeze=False)
+for col, before, after in zip(show, axes[0], axes[1]):
+    sns.histplot(table[col], bins=30, color=GENDER_COLOURS["other"], ax=before)
+    sns.histplot(logged[col], bins=30, color=GENDER_COLOURS["male"], ax=after)
+    before.set_title(col, fontsize=7)
+    before.set(xlabel="", ylabel="", yticks=[])
+    after.set(xlabel="", ylabel="", yticks=[])
+axes[0, 0].set_ylabel("before")
+axes[1, 0].set_ylabel("after log1p");
 
 # %% [markdown]
 # ## 3. f0: one feature, two populations
 #
-# The median f0 of a clip is bimodal. Split by gender, the two humps are women (around
+# The median f0 of a clip is bimodal. Stacked by gender, the two humps are women (around
 # 200 Hz) and men (around 120 Hz): any age effect on f0 has to be read *within* a gender.
 
 # %%
 f0_col = "orig_f0_median_hz"
-eda.plot_f0_by_gender(table, f0_col)
-plt.title("median f0 per clip");
+ax = sns.histplot(data=table, x=f0_col, hue="gender", hue_order=genders, palette=GENDER_COLOURS,
+                  bins=50, multiple="stack")
+ax.set(title="median f0 per clip, stacked by gender", xlabel=f"{f0_col} (Hz)", ylabel="clips");
 
 # %% [markdown]
 # ## 4. Each feature per age group
 #
-# Mean and 95 % interval per age group, one line per gender, for the features voice
-# science links to age. Intervals treat clips as independent, so they are too narrow where
-# speakers contribute many clips; they are a guide, not a test.
+# `sns.pointplot`: mean and 95 % interval (mean ± 1.96 standard errors) per age group, one
+# line per gender, for the features voice science links to age. Intervals treat clips as
+# independent, so they are too narrow where speakers contribute many clips; they are a
+# guide, not a test.
 
 # %%
 point_features = [c for c in [
@@ -187,27 +233,44 @@ point_features = [c for c in [
     "voice_hnr_db", "voice_f1_hz", "voice_vtl_cm", "rhythm_articulation_rate_sps",
     "orig_onsets_per_s", "orig_tempo_bpm", "spec_centroid_hz_mean", "spec_mfcc01_mean",
 ] if c in table.columns]
-eda.plot_points(table, point_features, ncols=4);
+fig, axes = plt.subplots(-(-len(point_features) // 4), 4, figsize=(10.8, 2.2 * -(-len(point_features) // 4)),
+                         layout="constrained", squeeze=False)
+for i, (ax, col) in enumerate(zip(axes.flat, point_features)):
+    sns.pointplot(data=table, x="age_group", y=col, hue="gender", order=age_order, hue_order=genders,
+                  palette=GENDER_COLOURS, errorbar=("se", 1.96), dodge=0.3, markersize=3, legend=i == 0, ax=ax)
+    ax.set_title(col, fontsize=8)
+    ax.set(xlabel="", ylabel="")
+    ax.tick_params(axis="x", labelrotation=40, labelsize=7)
+for ax in axes.flat[len(point_features):]:
+    ax.set_visible(False)
 
 # %% [markdown]
-# Any other feature, interactively (the static grid above shows a fixed selection):
+# Any other feature, interactively (the static figures above show a fixed selection; the
+# explorer draws the same two views, a histogram by gender and the point plot, for the
+# feature you choose):
 
 # %%
-eda.feature_explorer(table, scalars)
+feature_explorer(table, scalars)
 
 # %% [markdown]
 # ## 5. Outliers by z-score
 #
 # The original analysis computed z-scores on the whole table and dropped every row with any
-# |z| above 3, *before* splitting the data. How many rows is that, and which?
+# |z| above 3, *before* splitting the data. `scipy.stats.zscore` standardises each column,
+# (x - mean) / standard deviation, over all clips (`nan_policy="omit"` skips missing values).
+# How many rows would that drop, and which?
 
 # %%
-flags = zscore_outliers(table, features, threshold=outlier_threshold)
-n_out = int(flags["is_outlier"].sum())
+z = pd.DataFrame(zscore(table[features], nan_policy="omit"), index=table.index, columns=features)
+extreme = z.abs() > outlier_threshold
+is_outlier = extreme.any(axis=1)
+n_out = int(is_outlier.sum())
 print(f"|z| > {outlier_threshold:g} in at least one of {len(features)} features: {n_out} of {len(table)} rows "
       f"({n_out / len(table):.0%})")
-worst = flags[flags["is_outlier"]].sort_values("n_features", ascending=False).head(8)
-display(table.loc[worst.index, ["speaker", "age_group", "gender"]].join(worst[["n_features", "max_abs_z", "features"]]))
+flagged = pd.DataFrame({"n_features": extreme.sum(axis=1), "max_abs_z": z.abs().max(axis=1)})
+worst = flagged[is_outlier].sort_values("n_features", ascending=False).head(8)
+worst["features"] = [", ".join(extreme.columns[extreme.loc[row]]) for row in worst.index]
+display(table.loc[worst.index, ["speaker", "age_group", "gender"]].join(worst))
 
 # %% [markdown]
 # With this many features, even ordinary clips have *some* extreme value. Dropping rows
@@ -216,35 +279,41 @@ display(table.loc[worst.index, ["speaker", "age_group", "gender"]].join(worst[["
 # learnt on the training folds).
 
 # %%
-per_feature = outliers_per_feature(table, features, threshold=outlier_threshold)
 print("features that flag the most rows:")
-display(per_feature.head(8).to_frame("rows flagged"))
-by_class = (table.assign(outlier=flags["is_outlier"]).groupby(table["age_group"].astype("object"))["outlier"]
-            .mean().reindex(eda.present_age_groups(table["age_group"])))
-display(by_class.to_frame("share of the group's clips dropped"))
+display(extreme.sum().sort_values(ascending=False).head(8).to_frame("rows flagged"))
+lost = is_outlier.groupby([table["age_group"], table["gender"]], observed=True).mean().unstack()
+print("share of each class's clips the rule would drop:")
+display(lost.style.format("{:.0%}").background_gradient(cmap="Reds", axis=None))
 
 # %% [markdown]
 # ## 6. Correlations
 #
-# Spearman correlations among the scalar original features and the voice and rhythm
-# features. Blocks of strongly correlated features (the f0 statistics, the jitter and
-# shimmer variants) carry the same information twice.
+# Spearman correlations (`DataFrame.corr(method="spearman")`: correlations of the ranks,
+# robust to skew and outliers) among the scalar original features and the voice and
+# rhythm features. Blocks of strongly correlated features (the f0 statistics, the jitter
+# and shimmer variants) carry the same information twice.
 
 # %%
 corr_cols = [c for c in scalars if c.startswith(("orig_", "voice_", "rhythm_"))]
-eda.plot_correlation(table, corr_cols);
+corr = table[corr_cols].corr(method="spearman")
+fig, ax = plt.subplots(figsize=(0.22 * len(corr_cols) + 2.5, 0.22 * len(corr_cols) + 1.5))
+sns.heatmap(corr, vmin=-1, vmax=1, cmap="RdBu_r", square=True, xticklabels=True, yticklabels=True,
+            cbar_kws={"label": "Spearman correlation", "shrink": 0.7}, ax=ax)
+ax.tick_params(labelsize=6);
 
 # %% [markdown]
 # And the features most correlated with age (in years where known, else the age group's
-# rank), each gender separately, since f0 and formants differ between them far more than
-# across ages:
+# rank: the codes of the ordered categorical), each gender separately, since f0 and
+# formants differ between them far more than across ages. `corrwith` correlates every
+# column with one series:
 
 # %%
-age_target = table["age_years"] if synthetic and table["age_years"].notna().all() else pd.Series(
-    eda.age_rank(table["age_group"].astype("object")), index=table.index)
+if synthetic and table["age_years"].notna().all():
+    age_target = table["age_years"]
+else:
+    age_target = table["age_group"].cat.codes.astype(float).replace(-1.0, np.nan)
 corr_age = pd.DataFrame({
-    g: eda.correlation_with(table[table["gender"].astype("object") == g], scalars, age_target[table["gender"].astype("object") == g])
-    for g in ("female", "male")
+    g: table.loc[table["gender"] == g, scalars].corrwith(age_target, method="spearman") for g in genders
 })
 corr_age = corr_age.reindex(corr_age.abs().max(axis=1).sort_values(ascending=False).index)
 display(corr_age.head(12))
@@ -252,28 +321,51 @@ display(corr_age.head(12))
 # %% [markdown]
 # ## 7. Mean mel spectrograms
 #
-# Notebook 03 stored every clip as a fixed 3-second log-mel "image" (128 bands). Averaging
-# the images of each gender shows where their energy differs: women's higher f0 and
-# formants push energy up the mel scale.
+# Notebook 03 stored every clip as a fixed 3-second log-mel "image" (128 bands, dB; made
+# with `n_fft=2048`, `hop_length=512`) in one `.npy` array. It comes back memory-mapped
+# (`np.load(..., mmap_mode="r")`): only the clips a cell touches are read from disk.
+# Averaging the images of each gender shows where their energy differs: women's higher f0
+# and formants push energy up the mel scale.
 
 # %%
 images, mel_index = load_mel_images(ds, out_dir, n_jobs=n_jobs, sr=sr)
-gender_means = eda.mean_images(images, mel_index["gender"], order=["female", "male"])
-eda.plot_gender_mel(gender_means, sr=sr);
-
-# %% [markdown]
-# The same per age group, averaged over time too (silent padding left out): each row is
-# an age group's mean level in each band, relative to the mean over groups.
+print(f"{type(images).__name__} {images.shape} {images.dtype}")
+mel_gender = mel_index["gender"].astype("object").to_numpy()
+gender_means = {g: images[mel_gender == g].mean(axis=0, dtype=np.float64) for g in genders}
 
 # %%
-age_order = eda.present_age_groups(mel_index["age_group"])
-for g in ("female", "male"):
-    sel = (mel_index["gender"].astype("object") == g).to_numpy()
-    prof = eda.mean_mel_profiles(images[np.flatnonzero(sel)] if sel.any() else images[:0],
-                                 mel_index.loc[sel, "age_group"], order=age_order)
-    if len(prof) > 1:
-        ax = eda.plot_mel_profiles(prof)
-        ax.set_title(f"{g} speakers: mean mel level per age group")
+if len(gender_means) == 2:
+    diff = gender_means["female"] - gender_means["male"]
+    lo = min(m.min() for m in gender_means.values())
+    hi = max(m.max() for m in gender_means.values())
+    lim = np.abs(diff).max()
+    panels = [("female (mean)", gender_means["female"], "magma", lo, hi),
+              ("male (mean)", gender_means["male"], "magma", lo, hi),
+              ("female - male", diff, "RdBu_r", -lim, lim)]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3), layout="constrained")
+    for ax, (title, image, cmap, vmin, vmax) in zip(axes, panels):
+        mesh = librosa.display.specshow(image, sr=sr, hop_length=512, x_axis="time", y_axis="mel",
+                                        cmap=cmap, vmin=vmin, vmax=vmax, ax=ax)
+        fig.colorbar(mesh, ax=ax, label="dB")
+        ax.set_title(title)
+
+# %% [markdown]
+# The same per age group, averaged over time too: each clip's mean level in each band over
+# its sounding frames (frames whose mean level is above -80 dB, so the silent padding of
+# short clips does not count), then averaged over the clips of each gender and age group.
+# Each row of the heatmaps is an age group, relative to the mean over groups.
+
+# %%
+sounding = images.mean(axis=1) > -80.0                       # (clips, frames)
+clip_profiles = np.einsum("cbt,ct->cb", images, sounding) / np.maximum(sounding.sum(axis=1), 1)[:, None]
+profiles = (pd.DataFrame(clip_profiles, index=mel_index.index)
+            .groupby([mel_index["gender"].astype("object"), mel_index["age_group"].astype("object")]).mean())
+fig, axes = plt.subplots(1, len(genders), figsize=(7 * len(genders), 2.8), layout="constrained", squeeze=False)
+for ax, g in zip(axes.flat, genders):
+    p = profiles.loc[g].reindex([a for a in age_order if a in profiles.loc[g].index])
+    sns.heatmap(p - p.mean(), cmap="RdBu_r", center=0, xticklabels=16, ax=ax,
+                cbar_kws={"label": "dB re the mean over groups"})
+    ax.set(title=f"{g} speakers: mean mel level per age group", xlabel="mel band", ylabel="")
 
 # %% [markdown]
 # ## 8. f0 against age
@@ -285,8 +377,8 @@ for g in ("female", "male"):
 # the truth.
 
 # %%
-eda.plot_f0_vs_age(table, f0_col, trend=f0_trend_hz if synthetic else None)
-plt.title("speaker median f0 against age");
+ax = plot_f0_vs_age(table, f0_col, trend=f0_trend_hz if synthetic else None)
+ax.set_title("speaker median f0 against age");
 
 # %% [markdown]
 # ## The numbers, for `metrics.json`
@@ -296,12 +388,12 @@ eda_metrics = {
     "n_clips": len(table),
     "n_speakers": int(table["speaker"].nunique()),
     "n_features": len(features),
-    "clips_per_age_group": {g: int(v) for g, v in spk_counts["clips"].items()},
-    "speakers_per_age_group": {g: int(v) for g, v in spk_counts["speakers"].items()},
+    "clips_per_age_group": {str(g): int(v) for g, v in per_group["clips"].items()},
+    "speakers_per_age_group": {str(g): int(v) for g, v in per_group["speakers"].items()},
     "clips_per_gender": {str(g): int(v) for g, v in table["gender"].astype("object").fillna("(none)").value_counts().sort_index().items()},
     "zscore_outlier_rows": n_out,
     "zscore_threshold": outlier_threshold,
-    "random_split_test_clips_with_speaker_in_training": leak["fraction"],
+    "random_split_test_clips_with_speaker_in_training": float(leaked.mean()),
 }
 path = update_metrics(out_dir, "eda", eda_metrics)
 print(f"wrote the 'eda' section of {path}")
@@ -309,13 +401,15 @@ print(f"wrote the 'eda' section of {path}")
 # %% [markdown]
 # ## In this notebook we…
 #
-# - counted clips **and speakers** per age group and gender, and saw that a random split of
-#   clips puts most test speakers in the training data too;
-# - looked at every feature's distribution, found the skewed ones and what `log1p` does;
-# - split the bimodal f0 by gender, and read each feature's trend with age within a gender;
-# - counted the rows the original's z-score rule would drop before splitting (and which
-#   classes lose most);
-# - looked at the correlations between features and with age;
+# - counted clips **and speakers** per age group and gender with `groupby`, and saw that a
+#   random `train_test_split` of clips puts most test speakers in the training data too;
+# - looked at every feature's distribution with `sns.histplot`, measured skewness with
+#   `skew()` and saw what `np.log1p` does to the skewed ones;
+# - split the bimodal f0 by gender, and read each feature's trend with age within a gender
+#   (`sns.pointplot`);
+# - counted the rows the original's z-score rule (`scipy.stats.zscore`, |z| > 3) would drop
+#   before splitting, and which classes lose most;
+# - looked at the Spearman correlations between features (`corr`, `sns.heatmap`) and with age;
 # - compared mean mel spectrograms of women and men, and across age groups;
 # - plotted f0 against age, with the literature's trend on the synthetic corpus.
 #

@@ -387,62 +387,6 @@ def test_metrics_file_merges_sections_and_is_deterministic(tmp_path):
     json.loads(first)
 
 
-# --- EDA helpers -----------------------------------------------------------------------------------
-
-
-def test_eda_counts_and_leakage(table):
-    from helpers import eda
-
-    counts = eda.class_counts(table)
-    assert counts.loc["total", "total"] == len(table)
-    spk = eda.speaker_counts(table)
-    assert spk["clips"].sum() == len(table) and (spk["clips_per_speaker_max"] == 4).all()
-    leak = eda.random_split_leakage(table["speaker"], test_size=0.2, seed=0)
-    assert leak["test_clips"] == round(0.2 * len(table)) and leak["fraction"] > 0.9
-    assert eda.clips_per_speaker(table).iloc[0] == 4
-    t = table.assign(skewed=np.exp(np.random.default_rng(0).standard_normal(len(table)) * 1.5))
-    assert "skewed" in eda.log1p_candidates(t, ["skewed", "feat_f0_hz"])
-    assert eda.log1p_columns(t, ["skewed"])["skewed"].skew() < t["skewed"].skew()
-    with pytest.raises(ValueError, match="negative"):
-        eda.log1p_columns(t, ["feat_f0_hz"])
-    gm = eda.group_means(table, "feat_f0_hz")
-    assert set(gm["gender"]) == {"female", "male"} and (gm["low"] <= gm["mean"]).all()
-    r = eda.correlation_with(table, ["feat_tremor_depth_pct", "chan_0"], table["age_years"])
-    assert r.index[0] == "feat_tremor_depth_pct"
-    assert list(eda.age_rank(["teens", None, "thirties"])[[0, 2]]) == [0.0, 2.0]
-
-
-def test_eda_mel_summaries_and_plots(table):
-    import matplotlib.pyplot as plt
-
-    from helpers import eda
-    from workbook.synthetic.trends import f0_trend_hz
-
-    rng = np.random.default_rng(0)
-    images = rng.normal(-50, 5, size=(6, 16, 10)).astype(np.float32)
-    images[3:] += 6.0
-    labels = ["female"] * 3 + ["male"] * 3
-    means = eda.mean_images(images, labels)
-    assert set(means) == {"female", "male"} and means["male"].mean() - means["female"].mean() == pytest.approx(6.0, abs=0.5)
-    prof = eda.mean_mel_profiles(images, labels)
-    assert prof.shape == (2, 16)
-    fig = eda.plot_gender_mel(means)
-    assert len(fig.axes) >= 3
-    assert isinstance(eda.plot_mel_profiles(prof), matplotlib.axes.Axes)
-    assert isinstance(eda.plot_f0_vs_age(table.assign(f0=120.0), "f0", trend=f0_trend_hz), matplotlib.axes.Axes)
-    fig = eda.plot_histograms(table, ["feat_f0_hz", "chan_0", "chan_1"], ncols=2, hue="gender")
-    assert sum(ax.get_visible() for ax in fig.axes) == 3
-    dens, edges = eda.band_histograms(table.assign(a=np.abs(table["chan_0"]) + 1), ["a"])
-    assert dens.shape == (1, len(edges) - 1) and dens.sum() == pytest.approx(1.0)
-    _, ax = plt.subplots()
-    assert eda.plot_correlation(table, ["feat_f0_hz", "chan_0"], ax=ax) is ax
-    assert isinstance(eda.plot_points(table, ["feat_f0_hz"], ncols=1), matplotlib.figure.Figure)
-    assert isinstance(eda.plot_class_counts(table), matplotlib.axes.Axes)
-    assert isinstance(eda.plot_clips_per_speaker(table), matplotlib.axes.Axes)
-    assert isinstance(eda.plot_f0_by_gender(table, "feat_f0_hz"), matplotlib.axes.Axes)
-    plt.close("all")
-
-
 def test_model_plots_return_what_they_drew(table):
     import matplotlib.pyplot as plt
 
