@@ -107,7 +107,7 @@ def plot_waveform(
     """
     y = np.asarray(y, dtype=np.float32)
     ax = _get_ax(ax)
-    librosa.display.waveshow(y, sr=sr, ax=ax, axis="s", color=color)
+    librosa.display.waveshow(y=y, sr=sr, ax=ax, axis="s", color=color)
     ax.set_xlim(0, len(y) / sr)
     lim = max(1.1 * float(np.max(np.abs(y))) if y.size else 1.0, 1e-3)
     ax.set(ylim=(-lim, lim), xlabel="time (s)", ylabel="amplitude (full scale = 1)")
@@ -251,17 +251,17 @@ def plot_spectrogram(
             raise ValueError(f"S_db has {S_db.shape[0]} rows but n_fft={n_fft} gives {n_fft // 2 + 1} bins")
         vmax = float(np.max(S_db)) if vmax is None else vmax
         vmin = vmax - 80.0 if vmin is None else vmin
-        mesh = librosa.display.specshow(S_db, y_axis="hz", cmap=_cmap("magma"), vmin=vmin, vmax=vmax, **frames)
+        mesh = librosa.display.specshow(data=S_db, y_axis="hz", cmap=_cmap("magma"), vmin=vmin, vmax=vmax, **frames)
         ax.set(ylim=(0, fmax_hz or sr / 2), ylabel="frequency (Hz)")
     elif kind == "mel":
-        mesh = librosa.display.specshow(S_db, y_axis="mel", fmax=fmax_hz or sr / 2, cmap=_cmap("magma"),
+        mesh = librosa.display.specshow(data=S_db, y_axis="mel", fmax=fmax_hz or sr / 2, cmap=_cmap("magma"),
                                         vmin=vmin, vmax=vmax, **frames)
         ax.set_ylabel("frequency (Hz, mel-spaced)")
     else:
         if vmin is None and vmax is None:
             lim = float(np.percentile(np.abs(S_db[1:] if len(S_db) > 1 else S_db), 99)) or 1.0
             vmin, vmax = -lim, lim
-        mesh = librosa.display.specshow(S_db, cmap=_cmap("coolwarm"), vmin=vmin, vmax=vmax, **frames)
+        mesh = librosa.display.specshow(data=S_db, cmap=_cmap("coolwarm"), vmin=vmin, vmax=vmax, **frames)
         ax.set_yticks(np.arange(0, len(S_db), max(1, int(np.ceil(len(S_db) / 7)))))
         ax.set_ylabel("MFCC index")
     ax.set_xlabel("time (s)")
@@ -295,7 +295,7 @@ def plot_stft(
     Notebook: 01_signal_anatomy (after the cell that shows these calls), 02, 03, 06
     """
     S = np.abs(librosa.stft(y=np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length, window="hann"))
-    S_db = librosa.amplitude_to_db(S, ref=n_fft / 4, top_db=100.0)
+    S_db = librosa.amplitude_to_db(S=S, ref=n_fft / 4, top_db=100.0)
     return plot_spectrogram(S_db, sr, kind="stft", n_fft=n_fft, hop_length=hop_length, fmax_hz=fmax_hz,
                             vmin=vmin, vmax=vmax, ax=ax, colorbar=colorbar, title=title)
 

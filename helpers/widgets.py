@@ -45,13 +45,13 @@ def _draw(ax, y: np.ndarray, sr: int, representation: str, *, n_fft: int, hop_le
         plots.plot_waveform(y, sr, ax=ax)
     elif representation == "spectrum":
         window = np.hanning(len(y))
-        magnitude = 2 * np.abs(np.fft.rfft(y * window)) / window.sum()
-        plots.plot_spectrum(np.fft.rfftfreq(len(y), d=1 / sr), librosa.amplitude_to_db(magnitude, ref=1.0), ax=ax)
+        mag_db = librosa.amplitude_to_db(S=2 * np.abs(np.fft.rfft(y * window)) / window.sum(), ref=1.0, top_db=None)
+        plots.plot_spectrum(np.fft.rfftfreq(len(y), d=1 / sr), mag_db, ax=ax)
     elif representation == "stft":
         plots.plot_stft(y, sr, ax=ax, **frames)
     elif representation == "mel":
         M = librosa.feature.melspectrogram(y=y, sr=sr, n_mels=n_mels, **frames)
-        plots.plot_spectrogram(librosa.power_to_db(M, ref=np.max, top_db=80.0), sr, kind="mel", ax=ax, **frames)
+        plots.plot_spectrogram(librosa.power_to_db(S=M, ref=np.max, top_db=80.0), sr, kind="mel", ax=ax, **frames)
     else:
         C = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=13, n_mels=n_mels, **frames)
         plots.plot_spectrogram(C, sr, kind="mfcc", ax=ax, **frames)

@@ -194,7 +194,7 @@ f0, voiced, voiced_prob = librosa.pyin(
     frame_length=2048,       # 128 ms at 16 kHz: several periods of even a 60 Hz voice
     hop_length=hop_length,   # one f0 every 16 ms, on the same frames as the STFT below
 )
-times = librosa.times_like(f0, sr=sr, hop_length=hop_length)  # frame centres in s
+times = librosa.times_like(X=f0, sr=sr, hop_length=hop_length)  # frame centres in s
 in_zoom = (times >= zoom_start) & (times <= zoom_start + 0.0625)
 f0_here = np.nanmedian(f0[in_zoom])  # the local f0: intonation moves f0 over the clip
 print(f"pYIN: {voiced.mean():.0%} of frames voiced; median f0 over the clip {np.nanmedian(f0):.1f} Hz, "
@@ -232,7 +232,7 @@ for ax, (title, x) in zip(axes, {"62.5 ms window": segment, "whole clip": y}.ite
     window = np.hanning(len(x))
     X = np.fft.rfft(x * window)
     freqs = np.fft.rfftfreq(len(x), d=1 / sr)
-    mag_db = librosa.amplitude_to_db(2 * np.abs(X) / window.sum(), ref=1.0, top_db=None)
+    mag_db = librosa.amplitude_to_db(S=2 * np.abs(X) / window.sum(), ref=1.0, top_db=None)
     plot_spectrum(freqs, mag_db, f0_hz=f0_here, n_harmonics=12, ax=ax, title=title)
 
 # %% [markdown]
@@ -253,11 +253,11 @@ for ax, (title, x) in zip(axes, {"62.5 ms window": segment, "whole clip": y}.ite
 
 # %%
 S = np.abs(librosa.stft(y=y, n_fft=n_fft, hop_length=hop_length, window="hann"))
-S_db = librosa.amplitude_to_db(S, ref=n_fft / 4, top_db=100.0)
+S_db = librosa.amplitude_to_db(S=S, ref=n_fft / 4, top_db=100.0)
 print(f"STFT: {S_db.shape[0]} frequency bins x {S_db.shape[1]} frames "
       f"(n_fft = {n_fft} samples = {1000 * n_fft / sr:.0f} ms, hop = {1000 * hop_length / sr:.0f} ms)")
 fig, ax = plt.subplots(figsize=(8, 3))
-mesh = librosa.display.specshow(S_db, sr=sr, n_fft=n_fft, hop_length=hop_length, x_axis="s", y_axis="hz",
+mesh = librosa.display.specshow(data=S_db, sr=sr, n_fft=n_fft, hop_length=hop_length, x_axis="s", y_axis="hz",
                                 vmin=S_db.max() - 80, vmax=S_db.max(), ax=ax)
 fig.colorbar(mesh, ax=ax, label="level (dBFS)")
 ax.set(title=f"{name}: STFT", xlabel="time (s)", ylabel="frequency (Hz)")
@@ -306,7 +306,7 @@ for ax in axes[1:]:
 # %%
 mel_filters = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, norm=None)  # (n_mels, 1 + n_fft / 2)
 M = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)  # power
-M_db = librosa.power_to_db(M, ref=np.max, top_db=80.0)
+M_db = librosa.power_to_db(S=M, ref=np.max, top_db=80.0)
 print(f"mel spectrogram: {S.shape[0]} STFT bins -> {M.shape[0]} mel bands x {M.shape[1]} frames")
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2), gridspec_kw={"width_ratios": [1, 1.4]})
 axes[0].plot(librosa.fft_frequencies(sr=sr, n_fft=n_fft), mel_filters.T, lw=0.8)
@@ -333,7 +333,7 @@ plot_spectrogram(M_db, sr, kind="mel", n_fft=n_fft, hop_length=hop_length, ax=ax
 
 # %%
 C = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
-log_mel_db = librosa.power_to_db(M, ref=1.0, top_db=80.0)  # the MFCCs' input: mel power in dB
+log_mel_db = librosa.power_to_db(S=M, ref=1.0, top_db=80.0)  # the MFCCs' input: mel power in dB
 envelope_db = scipy.fft.idct(C, type=2, n=n_mels, axis=0, norm="ortho")  # what n_mfcc coefficients keep
 same = np.allclose(scipy.fft.dct(log_mel_db, type=2, axis=0, norm="ortho")[:n_mfcc], C, atol=1e-3)
 print(f"MFCC matrix: {C.shape[0]} coefficients x {C.shape[1]} frames; "
@@ -366,7 +366,7 @@ fig, axes = plt.subplots((len(clips) + 1) // 2, 2, figsize=(9.2, 2.8 * ((len(cli
                          sharey=True, squeeze=False)
 for ax, (label, clip) in zip(axes.flat, clips.items()):
     clip_mel = librosa.feature.melspectrogram(y=clip, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
-    plot_spectrogram(librosa.power_to_db(clip_mel, ref=np.max, top_db=80.0), sr, kind="mel", n_fft=n_fft,
+    plot_spectrogram(librosa.power_to_db(S=clip_mel, ref=np.max, top_db=80.0), sr, kind="mel", n_fft=n_fft,
                      hop_length=hop_length, ax=ax, title=label)
 for ax in axes.flat[len(clips):]:
     ax.set_visible(False)
@@ -395,7 +395,7 @@ voices = {row.label: load_audio(row.path, sr=sr)[0] for row in voices_table.iter
 tracks = {}  # label -> (frame times in s, f0 in Hz, voiced flags), with the same pYIN settings as above
 for label, v in voices.items():
     f0_v, voiced_v, _ = librosa.pyin(y=v, sr=sr, fmin=60.0, fmax=500.0, frame_length=2048, hop_length=hop_length)
-    tracks[label] = (librosa.times_like(f0_v, sr=sr, hop_length=hop_length), f0_v, voiced_v)
+    tracks[label] = (librosa.times_like(X=f0_v, sr=sr, hop_length=hop_length), f0_v, voiced_v)
 voices_table["pyin_f0_hz"] = [np.nanmedian(f) for _, f, _ in tracks.values()]
 voices_table["voiced_pct"] = [100 * vo.mean() for _, _, vo in tracks.values()]
 shown = [c for c in ("role", "speaker", "age_years", "age_group", "f0_hz", "pyin_f0_hz", "voiced_pct",
