@@ -33,8 +33,9 @@
 # **Needs:** nothing from earlier notebooks. The data set is loaded (and the synthetic
 # corpus generated, if missing) below. Every computation is a library call in the cell
 # where it is taught (NumPy's FFT, librosa's STFT, mel, MFCC and pYIN); `helpers` only
-# reads the audio (`helpers.audio`), plays it (`helpers.players`) and draws the figures
-# that later notebooks reuse (`helpers.plots`).
+# reads the audio (`helpers.audio`), picks example clips (`helpers.examples`), plays them
+# (`helpers.players`), draws the figures that later notebooks reuse (`helpers.plots`) and
+# builds the interactive explorer (`helpers.widgets`).
 
 # %% tags=["parameters"]
 dataset = "synthetic"
