@@ -5,6 +5,9 @@ ogg and mp3 through libsndfile (soundfile), downmixes to mono, resamples with so
 refuses bad files loudly: a missing, empty, truncated or undecodable file raises
 :class:`AudioLoadError`, whose message names the file and the problem.
 
+The completeness checks are hand-written because libsndfile silently returns the readable
+part of a truncated WAV or Ogg file.
+
 Notebook: 01_signal_anatomy (every later notebook reads audio through it).
 """
 
@@ -19,8 +22,10 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+__all__ = ["AudioLoadError", "audio_info", "load_audio", "save_audio"]
+
 #: File extensions the workbook reads.
-SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+_SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
 class AudioLoadError(Exception):
@@ -32,7 +37,7 @@ class AudioLoadError(Exception):
         super().__init__(f"{self.path}: {problem}")
 
 
-def _declared_wav_frames(path: Path, info: sf._SoundFileInfo) -> int | None:
+def _declared_wav_frames(path: Path) -> int | None:
     """Frames the WAV header promises (its ``data`` chunk size), or None if unreadable."""
     with open(path, "rb") as fh:
         head = fh.read(12)
@@ -77,6 +82,8 @@ def audio_info(path: str | Path) -> dict:
     """Header facts of a recording (format, sample rate in Hz, channels, duration in s).
 
     Raises :class:`AudioLoadError` for a missing, empty or undecodable file.
+
+    Notebook: 01_signal_anatomy (the file table)
     """
     path = Path(path)
     if not path.exists():
@@ -91,7 +98,7 @@ def audio_info(path: str | Path) -> dict:
         raise AudioLoadError(
             path,
             f"cannot decode as audio ({_short(exc)}); readable formats: "
-            + ", ".join(SUPPORTED_EXTENSIONS),
+            + ", ".join(_SUPPORTED_EXTENSIONS),
         ) from exc
     return {
         "format": info.format,
@@ -131,6 +138,8 @@ def load_audio(
     ------
     AudioLoadError : the file is missing, empty, truncated, undecodable or holds no samples;
         the message names the file and the problem.
+
+    Notebook: every notebook
     """
     path = Path(path)
     info = audio_info(path)
@@ -167,7 +176,7 @@ def _check_complete(path: Path, info: dict, n_read: int) -> None:
     """Raise if the file holds fewer samples than its header promises."""
     fmt = info["format"]
     if fmt in ("WAV", "WAVEX"):
-        declared = _declared_wav_frames(path, info)
+        declared = _declared_wav_frames(path)
         if declared is not None and n_read < declared:
             raise AudioLoadError(
                 path,
@@ -191,6 +200,8 @@ def save_audio(path: str | Path, y: np.ndarray, sr: int, *, fmt: str | None = No
     """Write mono float audio to ``path`` (format from the extension unless ``fmt`` is given).
 
     WAV and FLAC are written as 16-bit PCM, so the same samples give byte-identical files.
+
+    Notebook: none directly (the synthetic corpus writes its clips with it)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

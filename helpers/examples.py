@@ -1,4 +1,4 @@
-"""Choosing (and describing) the clips a notebook shows: named examples, age/gender contrasts.
+"""Choosing the clips a notebook shows: named examples, age/gender contrasts.
 
 - :func:`pick_example_clips` returns the synthetic corpus's four named example clips
   (``examples/examples.csv``: clean_long_silences, click_in_silence,
@@ -9,10 +9,9 @@
   ages in years are known, widening the age groups when a group is empty.
 
 Both return manifest rows (absolute ``path``) plus a ``label`` column for figure titles;
-choices are deterministic (sorted, no randomness). :func:`file_format_counts` tells which
-file formats and sample rates a data set holds.
+choices are deterministic (sorted, no randomness).
 
-Notebook: 01_signal_anatomy (and 02_cleaning for the named examples).
+Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 06_predict
 """
 
 from __future__ import annotations
@@ -22,14 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbook.manifest import AGE_GROUPS
+__all__ = ["pick_age_contrast", "pick_example_clips"]
 
-#: Age groups searched for a "young" voice, in order of preference.
-YOUNG_GROUPS: tuple[str, ...] = ("twenties", "teens", "thirties")
-#: Age groups searched for an "old" voice, in order of preference.
-OLD_GROUPS: tuple[str, ...] = ("seventies", "eighties", "nineties", "sixties")
 #: Roles returned by :func:`pick_age_contrast`, in display order (rows of a 2 x 2 grid).
-CONTRAST_ROLES: tuple[tuple[str, str], ...] = (
+_CONTRAST_ROLES: tuple[tuple[str, str], ...] = (
     ("young", "female"),
     ("old", "female"),
     ("young", "male"),
@@ -44,36 +39,6 @@ def _manifest_of(ds) -> pd.DataFrame:
     if manifest.empty:
         raise ValueError("the manifest is empty: no clips to choose from")
     return manifest
-
-
-def file_format_counts(paths, *, max_files: int = 300) -> pd.DataFrame:
-    """How many files of each format, sample rate (Hz) and channel count, from file headers.
-
-    Reads the headers (not the audio) of at most ``max_files`` paths, evenly spaced
-    through the list so that a large data set is sampled across its whole length.
-    Unreadable files are counted under format ``"unreadable"``. Returns a table with
-    columns format, sr_hz, channels, files, sorted by count.
-
-    Notebook: 01_signal_anatomy
-    """
-    from helpers.audio import AudioLoadError, audio_info
-
-    paths = list(paths)
-    if max_files < 1:
-        raise ValueError(f"max_files must be at least 1, got {max_files}")
-    if len(paths) > max_files:
-        idx = np.linspace(0, len(paths) - 1, max_files).round().astype(int)
-        paths = [paths[i] for i in np.unique(idx)]
-    rows = []
-    for p in paths:
-        try:
-            info = audio_info(p)
-            rows.append((info["format"], info["sr_hz"], info["channels"]))
-        except AudioLoadError:
-            rows.append(("unreadable", 0, 0))
-    table = pd.DataFrame(rows, columns=["format", "sr_hz", "channels"])
-    counts = table.value_counts().rename("files").reset_index()
-    return counts.sort_values(["files", "format", "sr_hz"], ascending=[False, True, True], ignore_index=True)
 
 
 def _describe(row: pd.Series) -> str:
@@ -100,7 +65,7 @@ def pick_example_clips(ds, *, n: int = 4) -> pd.DataFrame:
 
     Raises ``FileNotFoundError`` if examples.csv names a file that does not exist.
 
-    Notebook: 01_signal_anatomy, 02_cleaning
+    Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 06_predict
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -136,8 +101,8 @@ def _resolve(csv: Path, root: Path, p) -> str | float:
     raise FileNotFoundError(f"{csv}: names {p}, which is not a file (looked in {[str(c) for c in candidates]})")
 
 
-#: Manifest columns that say a clip is clean, and the clean value of each.
-_CLEAN_COLUMNS = {"noise_type": "none", "n_clicks": 0, "clipped_fraction": 0}
+#: Manifest columns that say whether a clip is clean (noise type "none", no clicks, no clipping).
+_CLEAN_COLUMNS = ("noise_type", "n_clicks", "clipped_fraction")
 
 
 def _clean_mask(manifest: pd.DataFrame) -> pd.Series:
@@ -154,15 +119,15 @@ def _clean_mask(manifest: pd.DataFrame) -> pd.Series:
 def pick_age_contrast(
     ds,
     *,
-    young_groups: tuple[str, ...] = YOUNG_GROUPS,
-    old_groups: tuple[str, ...] = OLD_GROUPS,
+    young_groups: tuple[str, ...] = ("twenties", "teens", "thirties"),
+    old_groups: tuple[str, ...] = ("seventies", "eighties", "nineties", "sixties"),
     young_target_years: float = 22.0,
     old_target_years: float = 75.0,
     clean_only: bool = True,
 ) -> pd.DataFrame:
     """One young and one old voice of each gender, for side-by-side comparison.
 
-    For each role in :data:`CONTRAST_ROLES` the candidates are clips of that gender in the
+    For each role (young/old x female/male) the candidates are clips of that gender in the
     first of ``young_groups`` / ``old_groups`` that has any (so real data lacking
     seventies falls back to eighties, ...). With ``clean_only``, clips the manifest marks
     as clean are preferred: ``noise_type == "none"``, no clicks (``n_clicks == 0``), no
@@ -177,18 +142,19 @@ def pick_age_contrast(
 
     Notebook: 01_signal_anatomy
     """
-    for groups in (young_groups, old_groups):
-        unknown = [g for g in groups if g not in AGE_GROUPS]
-        if unknown:
-            raise ValueError(f"unknown age group(s) {unknown}; known: {AGE_GROUPS}")
     manifest = _manifest_of(ds)
+    if isinstance(manifest["age_group"].dtype, pd.CategoricalDtype):  # the workbook's ordered groups
+        known = list(manifest["age_group"].cat.categories)
+        unknown = [g for g in young_groups + old_groups if g not in known]
+        if unknown:
+            raise ValueError(f"unknown age group(s) {unknown}; known: {known}")
     gender = manifest["gender"].astype("string")
     group = manifest["age_group"].astype("string")
     clean_mask = _clean_mask(manifest)
     has_clean_info = any(c in manifest for c in _CLEAN_COLUMNS)
 
     rows, missing = [], []
-    for band, g in CONTRAST_ROLES:
+    for band, g in _CONTRAST_ROLES:
         groups = young_groups if band == "young" else old_groups
         target = young_target_years if band == "young" else old_target_years
         chosen, note = None, ""

@@ -31,8 +31,11 @@
 # f0 and harmonics marked.
 #
 # **Needs:** nothing from earlier notebooks. The data set is loaded (and the synthetic
-# corpus generated, if missing) below. Every function used here lives in `helpers/`
-# (`helpers.spectral` computes, `helpers.plots` draws, `helpers.display` plays).
+# corpus generated, if missing) below. Every computation is a library call in the cell
+# where it is taught (NumPy's FFT, librosa's STFT, mel, MFCC and pYIN); `helpers` only
+# reads the audio (`helpers.audio`), picks example clips (`helpers.examples`), plays them
+# (`helpers.players`), draws the figures that later notebooks reuse (`helpers.plots`) and
+# builds the interactive explorer (`helpers.widgets`).
 
 # %% tags=["parameters"]
 dataset = "synthetic"
@@ -54,46 +57,37 @@ import platform
 
 import ipywidgets
 import librosa
+import librosa.display
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import scipy
+import scipy.fft
 import soundfile as sf
 from IPython.display import display
 
 from helpers.audio import audio_info, load_audio
-from workbook.datasets import load_dataset
-from helpers.display import audio_players
-from helpers.examples import file_format_counts, pick_age_contrast, pick_example_clips
-from workbook.paths import run_output_dir
+from helpers.examples import pick_age_contrast, pick_example_clips
+from helpers.players import audio_players
 from helpers.plots import (
-    plot_comparison,
-    plot_mel_filterbank,
-    plot_mfcc_envelope,
     plot_spectrogram,
     plot_spectrum,
+    plot_stft,
+    plot_stft_grid,
     plot_waveform,
     plot_waveform_zoom,
     use_workbook_style,
 )
-from workbook.sources import display_load_report
-from helpers.spectral import (
-    compute_f0,
-    compute_mel_db,
-    compute_mfcc,
-    compute_spectrum,
-    compute_stft_db,
-    loudest_segment_start_s,
-    median_f0_hz,
-    mfcc_envelope_db,
-    nyquist_hz,
-    window_median_f0_hz,
-)
 from helpers.widgets import signal_explorer
+from workbook.datasets import load_dataset
+from workbook.paths import run_output_dir
+from workbook.sources import display_load_report
 
 use_workbook_style(dpi=72)
 pd.set_option("display.precision", 1)
-print(f"python {platform.python_version()} | numpy {np.__version__} | pandas {pd.__version__}")
+print(f"python {platform.python_version()} | numpy {np.__version__} | scipy {scipy.__version__} | "
+      f"pandas {pd.__version__}")
 print(f"librosa {librosa.__version__} | matplotlib {matplotlib.__version__} | "
       f"soundfile {sf.__version__} (libsndfile {sf.__libsndfile_version__}) | ipywidgets {ipywidgets.__version__}")
 
@@ -139,19 +133,22 @@ audio_players(clips, sr)
 #
 # A digital recording is a list of numbers, the **samples**: the air pressure at the
 # microphone, measured `sr` times per second. Files arrive in several formats and at
-# several rates (the table counts them, from the file headers of up to 300 clips);
-# `load_audio` decodes them all to mono and resamples to one rate, `sr`. A sampled signal can only
+# several rates (the table counts them, from the file headers of up to 300 clips spread
+# over the data set); `load_audio` decodes them all to mono and resamples to one rate, `sr`. A sampled signal can only
 # represent frequencies up to half the sample rate, the **Nyquist frequency**: at
 # 16 kHz, 8 kHz. That is enough for speech (its information lies mostly below 4–5 kHz;
 # telephones pass only 300–3400 Hz) and halves the data compared to 32 kHz.
 
 # %%
-file_format_counts(ds.manifest["path"])
+paths = ds.manifest["path"]
+sampled = paths.iloc[np.unique(np.linspace(0, len(paths) - 1, num=min(300, len(paths))).round().astype(int))]
+headers = pd.DataFrame([audio_info(p) for p in sampled])
+headers.value_counts(subset=["format", "sr_hz", "channels"]).rename("files").reset_index()
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(f"sample rate sr = {sr} Hz: one sample every {1000 / sr:.4f} ms")
-print(f"Nyquist frequency sr / 2 = {nyquist_hz(sr):.0f} Hz: the highest frequency we can represent")
+print(f"Nyquist frequency sr / 2 = {sr / 2:.0f} Hz: the highest frequency we can represent")
 print(f"a 62.5 ms window holds {round(0.0625 * sr)} samples")
 
 # %% [markdown]
@@ -168,10 +165,13 @@ print(f"{name}: {len(y)} samples at {sr} Hz = {len(y) / sr:.2f} s; "
 #
 # Amplitude against time. Silence is a flat line, each burst is a syllable or a word,
 # and loudness (the envelope) rises and falls with them. The shaded window is the
-# loudest 62.5 ms of the clip, which we zoom into next.
+# loudest 62.5 ms of the clip (the largest sum of squared samples over any 62.5 ms),
+# which we zoom into next: in speech the loudest stretch is almost always a vowel.
 
 # %%
-zoom_start = loudest_segment_start_s(y, sr, duration_s=0.0625)
+n_zoom = round(0.0625 * sr)  # samples in 62.5 ms
+window_energy = np.convolve(y.astype(np.float64) ** 2, np.ones(n_zoom), mode="valid")  # one sum per start
+zoom_start = np.argmax(window_energy) / sr
 ax = plot_waveform(y, sr, highlight_s=(zoom_start, zoom_start + 0.0625), title=f"{name}: waveform")
 
 # %% [markdown]
@@ -181,13 +181,24 @@ ax = plot_waveform(y, sr, highlight_s=(zoom_start, zoom_start + 0.0625), title=f
 # closing of the vocal folds. The duration of one repetition is the **period** `T`; its
 # inverse is the **fundamental frequency** `f0 = 1 / T` that we hear as pitch. Dots are
 # the individual samples. The dotted lines are placed one period apart, using the f0
-# that pYIN (a pitch tracker, `librosa.pyin` in the speech range 60–500 Hz) estimates
-# for this stretch; they should fall on matching points of each cycle.
+# that pYIN estimates for this stretch; they should fall on matching points of each cycle.
+#
+# `librosa.pyin` (probabilistic YIN) looks, in frames of `frame_length` samples, for the
+# lag at which the signal best repeats itself, within the f0 range we allow: 60–500 Hz
+# covers speech from low male to high female voices. It returns one f0 per frame (NaN
+# where it judges the frame unvoiced), the voiced flags and the voicing probability.
 
 # %%
-times, f0, voiced = compute_f0(y, sr)
-f0_here = window_median_f0_hz(times, f0, voiced, start_s=zoom_start, duration_s=0.0625)
-print(f"pYIN: {voiced.mean():.0%} of frames voiced; median f0 over the clip {median_f0_hz(f0, voiced):.1f} Hz, "
+f0, voiced, voiced_prob = librosa.pyin(
+    y=y, sr=sr,
+    fmin=60.0, fmax=500.0,   # the speech range in Hz
+    frame_length=2048,       # 128 ms at 16 kHz: several periods of even a 60 Hz voice
+    hop_length=hop_length,   # one f0 every 16 ms, on the same frames as the STFT below
+)
+times = librosa.times_like(X=f0, sr=sr, hop_length=hop_length)  # frame centres in s
+in_zoom = (times >= zoom_start) & (times <= zoom_start + 0.0625)
+f0_here = np.nanmedian(f0[in_zoom])  # the local f0: intonation moves f0 over the clip
+print(f"pYIN: {voiced.mean():.0%} of frames voiced; median f0 over the clip {np.nanmedian(f0):.1f} Hz, "
       f"in the zoom window {f0_here:.1f} Hz (period {1000 / f0_here:.2f} ms)")
 if "f0_hz" in examples:
     print(f"true median f0 of this synthetic clip: {examples['f0_hz'].iloc[0]:.1f} Hz")
@@ -203,18 +214,27 @@ ax = plot_waveform_zoom(y, sr, start_s=zoom_start, f0_hz=f0_here, title=f"{name}
 # sound different from another. The frequency axis is logarithmic, like pitch
 # perception: each octave (doubling) gets the same width.
 #
+# `np.fft.rfft` gives one complex amplitude per frequency from 0 Hz to `sr / 2`, in
+# steps of `sr / len(x)` Hz (`np.fft.rfftfreq` lists them). Before the FFT we taper
+# the stretch with a Hann window, so that cutting it out does not add false frequencies.
+# Levels are in **dBFS**: `2 |X| / sum(window)` is the amplitude of each sine, so a
+# full-scale sine shows 0 dB, and `librosa.amplitude_to_db` takes `20 log10` of it.
+#
 # Left: the 62.5 ms window alone, a clean comb of harmonics. Right: the whole clip in
 # one FFT (its level is lower: the energy is spread over seconds, silences included).
 # Its harmonics smear out, because f0 moves during speech (intonation): one spectrum
 # for a whole clip hides *when* things happen. That is why we need the spectrogram.
 
 # %%
-segment = y[round(zoom_start * sr): round((zoom_start + 0.0625) * sr)]
+i_zoom = round(zoom_start * sr)
+segment = y[i_zoom: i_zoom + n_zoom]
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
-freqs, mag_db = compute_spectrum(segment, sr)
-plot_spectrum(freqs, mag_db, f0_hz=f0_here, n_harmonics=12, ax=axes[0], title="62.5 ms window")
-freqs, mag_db = compute_spectrum(y, sr)
-ax = plot_spectrum(freqs, mag_db, f0_hz=f0_here, n_harmonics=12, ax=axes[1], title="whole clip")
+for ax, (title, x) in zip(axes, {"62.5 ms window": segment, "whole clip": y}.items()):
+    window = np.hanning(len(x))
+    X = np.fft.rfft(x * window)
+    freqs = np.fft.rfftfreq(len(x), d=1 / sr)
+    mag_db = librosa.amplitude_to_db(S=2 * np.abs(X) / window.sum(), ref=1.0, top_db=None)
+    plot_spectrum(freqs, mag_db, f0_hz=f0_here, n_harmonics=12, ax=ax, title=title)
 
 # %% [markdown]
 # ## The STFT spectrogram
@@ -224,12 +244,25 @@ ax = plot_spectrum(freqs, mag_db, f0_hz=f0_here, n_harmonics=12, ax=axes[1], tit
 # time runs left to right, frequency bottom to top, colour is level in dBFS (0 dB would
 # be a full-scale sine). Voiced speech shows as stacks of horizontal harmonic lines;
 # consonants as broadband noise; silences as the dark noise floor.
+#
+# `librosa.stft` returns complex amplitudes, `(1 + n_fft / 2)` bins by frames (Hann
+# window, frames centred on `t = frame · hop_length / sr`). `librosa.amplitude_to_db`
+# turns magnitudes into dB relative to `ref`: a Hann window of `n_fft` samples sums to
+# `n_fft / 2` and a sine's amplitude splits between +f and −f, so a full-scale sine
+# peaks at `n_fft / 4`, and `ref=n_fft / 4` puts it at 0 dBFS. `librosa.display.specshow`
+# draws the matrix with time and frequency axes.
 
 # %%
-S_db = compute_stft_db(y, sr, n_fft=n_fft, hop_length=hop_length)
+S = np.abs(librosa.stft(y=y, n_fft=n_fft, hop_length=hop_length, window="hann"))
+S_db = librosa.amplitude_to_db(S=S, ref=n_fft / 4, top_db=100.0)
 print(f"STFT: {S_db.shape[0]} frequency bins x {S_db.shape[1]} frames "
       f"(n_fft = {n_fft} samples = {1000 * n_fft / sr:.0f} ms, hop = {1000 * hop_length / sr:.0f} ms)")
-ax = plot_spectrogram(S_db, sr, kind="stft", n_fft=n_fft, hop_length=hop_length, title=f"{name}: STFT")
+fig, ax = plt.subplots(figsize=(8, 3))
+mesh = librosa.display.specshow(data=S_db, sr=sr, n_fft=n_fft, hop_length=hop_length, x_axis="s", y_axis="hz",
+                                vmin=S_db.max() - 80, vmax=S_db.max(), ax=ax)
+fig.colorbar(mesh, ax=ax, label="level (dBFS)")
+ax.set(title=f"{name}: STFT", xlabel="time (s)", ylabel="frequency (Hz)")
+ax.grid(False)
 
 # %% [markdown]
 # ### The time–frequency trade-off
@@ -237,7 +270,8 @@ ax = plot_spectrogram(S_db, sr, kind="stft", n_fft=n_fft, hop_length=hop_length,
 # One frame of `n_fft` samples lasts `n_fft / sr` seconds and has frequency bins
 # `sr / n_fft` Hz apart. You cannot have both: short frames locate events in time
 # but blur frequency; long frames separate the harmonics but smear onsets and
-# pitch changes.
+# pitch changes. From here on `plot_stft` (in `helpers.plots`, used by the later
+# notebooks too) makes the same two calls and draws the result in one line.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -249,9 +283,8 @@ start = max(0.0, zoom_start - 0.6)
 excerpt = y[round(start * sr): round((start + 1.4) * sr)]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.2), sharey=True)
 for ax, size in zip(axes, (256, 1024, 4096)):
-    S = compute_stft_db(excerpt, sr, n_fft=size, hop_length=64)
-    plot_spectrogram(S, sr, kind="stft", n_fft=size, hop_length=64, fmax_hz=4000, ax=ax, colorbar=False,
-                     title=f"n_fft = {size} ({1000 * size / sr:.0f} ms)")
+    plot_stft(excerpt, sr, n_fft=size, hop_length=64, fmax_hz=4000, ax=ax, colorbar=False,
+              title=f"n_fft = {size} ({1000 * size / sr:.0f} ms)")
 for ax in axes[1:]:
     ax.set_ylabel("")
 
@@ -266,12 +299,20 @@ for ax in axes[1:]:
 # The **mel scale** models that. A mel spectrogram pools the STFT bins through
 # triangular filters that are narrow at low frequencies and wide at high ones, so 513
 # bins become `n_mels` bands with detail where the voice's f0 and first formants live.
-# Levels are in dB relative to the loudest cell.
+# `librosa.filters.mel` builds the filters (left, each scaled to peak 1);
+# `librosa.feature.melspectrogram` applies them (area-normalised) to the STFT power
+# `|STFT|²`, and `librosa.power_to_db` with `ref=np.max` gives dB relative to the
+# loudest cell.
 
 # %%
+mel_filters = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, norm=None)  # (n_mels, 1 + n_fft / 2)
+M = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)  # power
+M_db = librosa.power_to_db(S=M, ref=np.max, top_db=80.0)
+print(f"mel spectrogram: {S.shape[0]} STFT bins -> {M.shape[0]} mel bands x {M.shape[1]} frames")
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2), gridspec_kw={"width_ratios": [1, 1.4]})
-plot_mel_filterbank(sr, n_fft=n_fft, n_mels=n_mels, ax=axes[0])
-M_db = compute_mel_db(y, sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+axes[0].plot(librosa.fft_frequencies(sr=sr, n_fft=n_fft), mel_filters.T, lw=0.8)
+axes[0].set(xlim=(0, sr / 2), ylim=(0, 1.05), xlabel="frequency (Hz)", ylabel="filter weight",
+            title=f"{n_mels} mel filters (n_fft = {n_fft})")
 plot_spectrogram(M_db, sr, kind="mel", n_fft=n_fft, hop_length=hop_length, ax=axes[1],
                  title=f"{name}: mel spectrogram ({n_mels} bands)");
 
@@ -285,17 +326,29 @@ plot_spectrogram(M_db, sr, kind="mel", n_fft=n_fft, hop_length=hop_length, ax=ax
 # high coefficients and is dropped when we keep only the first `n_mfcc`. So 13 numbers
 # per frame summarise *what* is being said and the shape of the vocal tract more than
 # the pitch, one reason why pitch (f0) is measured separately in notebook 03.
+#
+# `librosa.feature.mfcc` computes the mel power as above, takes `power_to_db` (re 1.0)
+# and the DCT (type II, orthonormal) of each frame. To see what the first `n_mfcc`
+# coefficients keep, we undo the DCT with `scipy.fft.idct`, letting it fill the dropped
+# coefficients with zeros (`n=n_mels`): the result is a smoothed log-mel spectrum.
 
 # %%
-C = compute_mfcc(y, sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
-log_mel_db, envelope_db = mfcc_envelope_db(y, sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length,
-                                           n_mels=n_mels)
+C = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+log_mel_db = librosa.power_to_db(S=M, ref=1.0, top_db=80.0)  # the MFCCs' input: mel power in dB
+envelope_db = scipy.fft.idct(C, type=2, n=n_mels, axis=0, norm="ortho")  # what n_mfcc coefficients keep
+same = np.allclose(scipy.fft.dct(log_mel_db, type=2, axis=0, norm="ortho")[:n_mfcc], C, atol=1e-3)
+print(f"MFCC matrix: {C.shape[0]} coefficients x {C.shape[1]} frames; "
+      f"equal to the first {n_mfcc} DCT coefficients of the log-mel spectrum: {same}")
 frame = round(zoom_start * sr / hop_length) + 2  # inside the zoom window
-print(f"MFCC matrix: {C.shape[0]} coefficients x {C.shape[1]} frames")
+centres_hz = librosa.mel_frequencies(n_mels=n_mels + 2, fmax=sr / 2)[1:-1]  # mel-band centres
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2), gridspec_kw={"width_ratios": [1.4, 1]})
 plot_spectrogram(C, sr, kind="mfcc", n_fft=n_fft, hop_length=hop_length, ax=axes[0],
                  title=f"{name}: {n_mfcc} MFCCs (coefficient 0 clipped by the colour scale)")
-plot_mfcc_envelope(log_mel_db, envelope_db, sr, frame=frame, n_mfcc=n_mfcc, hop_length=hop_length, ax=axes[1]);
+axes[1].plot(centres_hz, log_mel_db[:, frame], ".-", lw=0.8, ms=3, label=f"log-mel spectrum ({n_mels} bands)")
+axes[1].plot(centres_hz, envelope_db[:, frame], color="C3", lw=2.0, label=f"rebuilt from {n_mfcc} MFCCs")
+axes[1].set(xscale="log", xlabel="mel-band centre frequency (Hz, log scale)", ylabel="mel-band power (dB)",
+            title=f"one frame at {frame * hop_length / sr:.2f} s")
+axes[1].legend(loc="lower left");
 
 # %% [markdown]
 # Right: one frame's log-mel spectrum (dots) and what its first 13 MFCCs keep (line):
@@ -310,8 +363,15 @@ plot_mfcc_envelope(log_mel_db, envelope_db, sr, frame=frame, n_mfcc=n_mfcc, hop_
 # only its description shows.
 
 # %%
-fig = plot_comparison(clips, sr, representation="mel", n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
-                      suptitle="the four examples as mel spectrograms: spot the click, the bursts and the hum")
+fig, axes = plt.subplots((len(clips) + 1) // 2, 2, figsize=(9.2, 2.8 * ((len(clips) + 1) // 2)),
+                         sharey=True, squeeze=False)
+for ax, (label, clip) in zip(axes.flat, clips.items()):
+    clip_mel = librosa.feature.melspectrogram(y=clip, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    plot_spectrogram(librosa.power_to_db(S=clip_mel, ref=np.max, top_db=80.0), sr, kind="mel", n_fft=n_fft,
+                     hop_length=hop_length, ax=ax, title=label)
+for ax in axes.flat[len(clips):]:
+    ax.set_visible(False)
+fig.suptitle("the four examples as mel spectrograms: spot the click, the bursts and the hum");
 
 # %%
 signal_explorer(clips, sr, representation="mel", n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
@@ -333,8 +393,11 @@ voices_table = pick_age_contrast(ds)
 if voices_table.attrs["missing_roles"]:
     print("no clip found for:", ", ".join(voices_table.attrs["missing_roles"]))
 voices = {row.label: load_audio(row.path, sr=sr)[0] for row in voices_table.itertuples()}
-tracks = {label: compute_f0(v, sr) for label, v in voices.items()}
-voices_table["pyin_f0_hz"] = [median_f0_hz(f, vo) for _, f, vo in tracks.values()]
+tracks = {}  # label -> (frame times in s, f0 in Hz, voiced flags), with the same pYIN settings as above
+for label, v in voices.items():
+    f0_v, voiced_v, _ = librosa.pyin(y=v, sr=sr, fmin=60.0, fmax=500.0, frame_length=2048, hop_length=hop_length)
+    tracks[label] = (librosa.times_like(X=f0_v, sr=sr, hop_length=hop_length), f0_v, voiced_v)
+voices_table["pyin_f0_hz"] = [np.nanmedian(f) for _, f, _ in tracks.values()]
 voices_table["voiced_pct"] = [100 * vo.mean() for _, _, vo in tracks.values()]
 shown = [c for c in ("role", "speaker", "age_years", "age_group", "f0_hz", "pyin_f0_hz", "voiced_pct",
                      "jitter_pct", "shimmer_pct", "hnr_db", "tremor_depth_pct", "selection_note")
@@ -351,10 +414,10 @@ audio_players(voices, sr)
 
 # %%
 true_f0 = dict(zip(voices, voices_table["f0_hz"])) if "f0_hz" in voices_table else None
-fig = plot_comparison(voices, sr, representation="stft", n_fft=2048, hop_length=hop_length,
-                      f0_tracks={label: (t, f) for label, (t, f, _) in tracks.items()},
-                      true_f0_hz=true_f0, n_harmonics=5, fmax_hz=2000,
-                      suptitle="f0 and harmonics: young vs old, female vs male")
+fig = plot_stft_grid(voices, sr, n_fft=2048, hop_length=hop_length, fmax_hz=2000,
+                     f0_tracks={label: (t, f) for label, (t, f, _) in tracks.items()},
+                     true_f0_hz=true_f0, n_harmonics=5,
+                     suptitle="f0 and harmonics: young vs old, female vs male")
 
 # %% [markdown]
 # Look for: the gap between harmonic lines (= f0) is wider for the female voices; the
@@ -364,15 +427,17 @@ fig = plot_comparison(voices, sr, representation="stft", n_fft=2048, hop_length=
 # of the recording chain. Voicing decisions in near-silence are unreliable; notebook 02
 # trims silences before anything is measured.
 #
-# The same four voices, 62.5 ms each: count the periods.
+# The same four voices, 62.5 ms each (the loudest stretch of each, found as above): count
+# the periods.
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(11, 4.4))
 for ax, (label, v) in zip(axes.flat, voices.items()):
-    t, f, vo = tracks[label]
-    start_v = loudest_segment_start_s(v, sr)
-    plot_waveform_zoom(v, sr, start_s=start_v, f0_hz=window_median_f0_hz(t, f, vo, start_s=start_v),
-                       show_samples=False, ax=ax, title=label)
+    t, f, _ = tracks[label]
+    start_v = np.argmax(np.convolve(v.astype(np.float64) ** 2, np.ones(n_zoom), mode="valid")) / sr
+    in_zoom_v = (t >= start_v) & (t <= start_v + 0.0625)
+    plot_waveform_zoom(v, sr, start_s=start_v, f0_hz=np.nanmedian(f[in_zoom_v]), show_samples=False, ax=ax,
+                       title=label)
 for ax in axes.flat[len(voices):]:
     ax.set_visible(False)
 
@@ -381,11 +446,14 @@ for ax in axes.flat[len(voices):]:
 #
 # - listened to and looked at voice recordings as waveforms: samples taken `sr` times a
 #   second, which can hold frequencies up to the Nyquist frequency `sr / 2`;
-# - zoomed into 62.5 ms of a vowel to see its periods, and f0 = 1 / period;
-# - saw the harmonics k · f0 in the FFT spectrum, and why one spectrum of a whole clip
-#   is not enough;
-# - read STFT spectrograms, traded time against frequency resolution with `n_fft`,
-#   and compressed them to mel bands and MFCCs (which keep the envelope, not the pitch);
+# - zoomed into 62.5 ms of a vowel to see its periods, and f0 = 1 / period, estimated
+#   with `librosa.pyin`;
+# - saw the harmonics k · f0 in the FFT spectrum (`np.fft.rfft`), and why one spectrum
+#   of a whole clip is not enough;
+# - read STFT spectrograms (`librosa.stft`, `librosa.amplitude_to_db`,
+#   `librosa.display.specshow`), traded time against frequency resolution with `n_fft`,
+#   and compressed them to mel bands (`librosa.feature.melspectrogram`) and MFCCs
+#   (`librosa.feature.mfcc`, which keep the envelope, not the pitch);
 # - compared young and old, female and male voices with their f0 and harmonics, and
 #   checked the pYIN f0 estimate against the synthetic corpus's true f0.
 #
