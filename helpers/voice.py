@@ -92,10 +92,10 @@ def harmonicity_db(sound: parselmouth.Sound, *, floor_hz: float = SPEECH_FMIN_HZ
     """Praat harmonics-to-noise ratio contour ``(times_s, hnr_db)``, NaN where Praat finds no
     periodicity (its -200 dB).
 
-    ``To Harmonicity (ac)`` with 4.5 periods of ``floor_hz`` per window, Praat's recommended
-    setting for speech (one period, parselmouth's default, barely follows the true HNR); one
-    frame every ``hop_s`` s (30 ms: the windows still overlap, and the clip's mean HNR is the
-    same as with 10 ms at a third of the cost, checked on the synthetic corpus).
+    ``To Harmonicity (ac)`` with 4.5 periods of ``floor_hz`` per window ("best for speech",
+    Praat's manual); one frame every ``hop_s`` s (30 ms: the windows still overlap, and the
+    clip's mean HNR is the same as with 10 ms at a third of the cost, checked on the
+    synthetic corpus).
 
     Notebook: 03_features
     """
