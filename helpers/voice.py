@@ -17,14 +17,7 @@ from parselmouth.praat import call
 
 from helpers.pitch import SPEECH_FMAX_HZ, SPEECH_FMIN_HZ, PitchTrack, track_pitch
 
-__all__ = [
-    "TREMOR_KEYS",
-    "f0_tremor",
-    "harmonicity_db",
-    "jitter_shimmer",
-    "vocal_tract_length_cm",
-    "voice_features",
-]
+__all__ = ["f0_tremor", "vocal_tract_length_cm", "voice_features"]
 
 #: Speed of sound in warm moist air, cm/s (vocal-tract length estimates).
 _SPEED_OF_SOUND_CM_S = 35000.0
@@ -39,11 +32,10 @@ _MAX_AMPLITUDE_FACTOR = 1.6
 _TREMOR_GRID_HZ = np.round(np.arange(2.0, 15.0 + 1e-9, 0.1), 1)
 _RATE_BAND_HZ, _DEPTH_BAND_HZ, _RATIO_BAND_HZ = (3.0, 9.0), (4.0, 8.0), (4.0, 7.0)
 
-#: Columns of :func:`f0_tremor`.
-TREMOR_KEYS = ("tremor_depth_pct", "tremor_rate_hz", "tremor_band_ratio")
+_TREMOR_KEYS = ("tremor_depth_pct", "tremor_rate_hz", "tremor_band_ratio")
 
 _VOICE_KEYS = ("n_pulses", "jitter_local_pct", "jitter_rap_pct", "jitter_ppq5_pct", "shimmer_local_pct", "shimmer_apq3_pct",
-               "shimmer_apq5_pct", "hnr_db", "f1_hz", "f2_hz", "f3_hz", "vtl_cm", "formant_spacing_hz", *TREMOR_KEYS)
+               "shimmer_apq5_pct", "hnr_db", "f1_hz", "f2_hz", "f3_hz", "vtl_cm", "formant_spacing_hz", *_TREMOR_KEYS)
 
 
 def _nan_if_undefined(value) -> float:
@@ -51,7 +43,7 @@ def _nan_if_undefined(value) -> float:
     return v if np.isfinite(v) else float("nan")
 
 
-def jitter_shimmer(sound: parselmouth.Sound, *, fmin_hz: float = SPEECH_FMIN_HZ, fmax_hz: float = SPEECH_FMAX_HZ, pitch=None) -> dict[str, float]:
+def _jitter_shimmer(sound: parselmouth.Sound, *, fmin_hz: float = SPEECH_FMIN_HZ, fmax_hz: float = SPEECH_FMAX_HZ, pitch=None) -> dict[str, float]:
     """Jitter (local, RAP, PPQ5) and shimmer (local, APQ3, APQ5) in % of a ``parselmouth.Sound``.
 
     Glottal pulses come from Praat's cross-correlation point process, guided by ``pitch``
@@ -88,7 +80,7 @@ def _hnr_floor_hz(f0_hz, *, fmin_hz: float = SPEECH_FMIN_HZ, ceiling_hz: float =
     return float(np.clip(0.7 * np.percentile(f, 5), fmin_hz, max(fmin_hz, ceiling_hz)))
 
 
-def harmonicity_db(sound: parselmouth.Sound, *, floor_hz: float = SPEECH_FMIN_HZ, hop_s: float = 0.03):
+def _harmonicity_db(sound: parselmouth.Sound, *, floor_hz: float = SPEECH_FMIN_HZ, hop_s: float = 0.03):
     """Praat harmonics-to-noise ratio contour ``(times_s, hnr_db)``, NaN where Praat finds no
     periodicity (its -200 dB).
 
@@ -229,7 +221,7 @@ def f0_tremor(times_s: np.ndarray, f0_hz: np.ndarray, *, min_run_s: float = 0.25
     depth_band = (f >= _DEPTH_BAND_HZ[0]) & (f <= _DEPTH_BAND_HZ[1])
     ratio_band = (f >= _RATIO_BAND_HZ[0]) & (f <= _RATIO_BAND_HZ[1])
     if spec["voiced_s"] < min_voiced_s or not (rate_band.any() and depth_band.any()):
-        return {k: float("nan") for k in TREMOR_KEYS}
+        return {k: float("nan") for k in _TREMOR_KEYS}
     depth_st = float(np.sqrt(np.mean(amp[depth_band] ** 2)))
     return {
         "tremor_depth_pct": 100.0 * (2.0 ** (depth_st / 12.0) - 1.0),
@@ -255,7 +247,7 @@ def voice_features(
     ``sound``: a ready ``parselmouth.Sound`` of ``y``. Returns ``jitter_*_pct``,
     ``shimmer_*_pct`` (%), ``n_pulses``, ``hnr_db`` (mean over voiced frames), ``f1_hz``..
     ``f3_hz`` (medians over voiced frames; Burg, 5 formants below ``max_formant_hz``),
-    ``vtl_cm``, ``formant_spacing_hz`` and :data:`TREMOR_KEYS`; NaN without voiced frames.
+    ``vtl_cm``, ``formant_spacing_hz`` and the :func:`f0_tremor` measures; NaN without voiced frames.
 
     Notebook: 03_features
     """
@@ -266,8 +258,8 @@ def voice_features(
     part = _voiced_part(sound, track.times_s, track.voiced)
     if part is None:
         return {k: float("nan") for k in _VOICE_KEYS}
-    out = jitter_shimmer(sound, fmin_hz=fmin_hz, fmax_hz=fmax_hz, pitch=track.praat_pitch)
-    h_times, hnr = harmonicity_db(part, floor_hz=_hnr_floor_hz(track.voiced_f0_hz, fmin_hz=fmin_hz))
+    out = _jitter_shimmer(sound, fmin_hz=fmin_hz, fmax_hz=fmax_hz, pitch=track.praat_pitch)
+    h_times, hnr = _harmonicity_db(part, floor_hz=_hnr_floor_hz(track.voiced_f0_hz, fmin_hz=fmin_hz))
     hnr = np.where(np.isfinite(track.at(h_times)), hnr, np.nan)
     out["hnr_db"] = float(np.nanmean(hnr)) if np.isfinite(hnr).any() else float("nan")
     f_times, F = _formant_tracks(part, max_formant_hz=max_formant_hz)
