@@ -80,6 +80,8 @@ class FeatureParams:
     max_formant_hz : ceiling of Praat's 5-formant search in Hz.
     min_duration_s : clips shorter than this (after cleaning) are recorded as errors.
     silence_dbfs : clips whose peak is below this level (dBFS) are recorded as silent.
+
+    Notebook: 03_features
     """
 
     sr: int = 16000

@@ -43,7 +43,10 @@ _PYIN_FRAME_16K = 2048
 class PitchTrack:
     """An f0 track: frame-centre ``times_s`` (s), ``f0_hz`` (Hz, NaN where unvoiced),
     ``voiced`` (bool per frame), the ``method`` that made it and its frame hop ``hop_s`` (s).
-    ``praat_pitch`` keeps Praat's own Pitch object (method "praat") for jitter analysis."""
+    ``praat_pitch`` keeps Praat's own Pitch object (method "praat") for jitter analysis.
+
+    Notebook: 03_features
+    """
 
     times_s: np.ndarray
     f0_hz: np.ndarray
