@@ -1,4 +1,5 @@
-"""Tests of the feature functions (helpers.features.*): each measures what it claims.
+"""Tests of the per-clip feature code (helpers.features, pitch, voice, rhythm, spectral_features,
+original): each measures what it claims.
 
 Fixtures are synthesised here (pulse trains, tones, noise) or re-rendered from the
 synthetic corpus generator, which knows the true f0 of every sample.
@@ -6,26 +7,21 @@ synthetic corpus generator, which knows the true f0 of every sample.
 
 from __future__ import annotations
 
+import librosa
 import numpy as np
+import parselmouth
 import pytest
 
+import helpers.features
 from helpers.features import FeatureParams, compute_features, resolve_families
-from helpers.features import families as fam
+from helpers.original import original_features, original_pyin_settings
+from helpers.pitch import f0_statistics, gross_pitch_error, track_pitch
+from helpers.rhythm import syllable_nuclei, voicing_and_pauses
+from helpers.spectral_features import spectral_features
+from helpers.voice import f0_tremor, vocal_tract_length_cm, voice_features
 from workbook.mel_images import fix_duration, image_shape, mel_image
-from helpers.features.original import original_features, original_pyin_settings
-from helpers.features.pitch import f0_statistics, gross_pitch_error, reference_at, track_pitch
-from helpers.features.rhythm import syllable_nuclei, voicing_and_pauses
-from helpers.features.spectral_stats import active_frames, magnitude_spectrogram, mfcc_stats, spectral_shape_stats
-from helpers.features.voice import (
-    TREMOR_KEYS,
-    as_sound,
-    f0_tremor,
-    harmonicity_db,
-    jitter_shimmer,
-    vocal_tract_length_cm,
-    voice_features,
-    voiced_runs,
-)
+from workbook.synthetic.corpus import CorpusConfig
+from workbook.synthetic.ground_truth import pooled_gpe, tracker_accuracy
 
 SR = 16000
 
@@ -87,10 +83,14 @@ def test_gross_pitch_error_counts_frames_voiced_in_both():
     assert g["voicing_false_alarm"] == pytest.approx(0.5)
 
 
-def test_reference_at_reads_nearest_sample():
-    f0 = np.array([np.nan, 100.0, 110.0, 120.0])
-    out = reference_at(np.array([0.0, 2 / 1000, 3.4 / 1000, 1.0]), f0, 1000)
-    assert np.isnan(out[0]) and out[1] == 110.0 and out[2] == 120.0 and np.isnan(out[3])
+def test_praat_track_is_sound_to_pitch_with_praats_time_step():
+    """The helper's Praat track is exactly what notebook 03 shows: Sound.to_pitch in 12.5 ms steps."""
+    y = pulse_train(140, 1.0)
+    pitch = parselmouth.Sound(y.astype(np.float64), sampling_frequency=SR).to_pitch(time_step=0.75 / 60, pitch_floor=60.0, pitch_ceiling=500.0)
+    f0 = pitch.selected_array["frequency"]
+    tr = track_pitch(y, SR)
+    np.testing.assert_array_equal(tr.times_s, pitch.xs())
+    np.testing.assert_array_equal(tr.f0_hz, np.where(f0 > 0, f0, np.nan))
 
 
 def test_f0_statistics():
@@ -102,9 +102,6 @@ def test_f0_statistics():
 
 def test_chosen_tracker_gross_pitch_error_on_synthetic_corpus_under_5_percent():
     """Acceptance: the default tracker (Praat) against the true f0 of every frame."""
-    from workbook.synthetic.ground_truth import pooled_gpe, tracker_accuracy
-    from workbook.synthetic.corpus import CorpusConfig
-
     config = CorpusConfig(n_speakers=8, clips_per_speaker=1, seed=0)
     acc = tracker_accuracy(config, [(s, 0) for s in range(8)], methods=(FeatureParams().pitch_method,))
     pooled = pooled_gpe(acc)
@@ -119,8 +116,7 @@ def test_jitter_grows_with_period_jitter_and_matches_its_definition():
     measured = []
     for sigma in (0.0, 0.01, 0.03):
         # 125 Hz: a period of exactly 128 samples, so placing pulses on samples adds no jitter
-        js = jitter_shimmer(as_sound(pulse_train(125, 1.5, jitter=sigma, seed=3), SR))
-        measured.append(js["jitter_local_pct"])
+        measured.append(voice_features(pulse_train(125, 1.5, jitter=sigma, seed=3), SR)["jitter_local_pct"])
     assert measured[0] < 0.2
     assert measured[0] < measured[1] < measured[2]
     # i.i.d. period deviations of s.d. sigma give local jitter 2 sigma / sqrt(pi)
@@ -133,9 +129,9 @@ def test_hnr_falls_as_noise_rises():
     hnr = []
     for noise_db in (-40, -20, -5):
         noise = rng.standard_normal(len(y)) * np.sqrt(np.mean(y**2)) * 10 ** (noise_db / 20)
-        _, h = harmonicity_db(as_sound(y + noise.astype(np.float32), SR), floor_hz=100)
-        hnr.append(np.nanmean(h))
+        hnr.append(voice_features((y + noise).astype(np.float32), SR)["hnr_db"])
     assert hnr[0] > hnr[1] > hnr[2]
+    assert hnr[2] == pytest.approx(5.0, abs=3.0)  # noise 5 dB below the voice: HNR about 5 dB
 
 
 def test_vocal_tract_length_of_uniform_tube():
@@ -197,21 +193,24 @@ def test_spectral_shape_of_tone_and_noise():
     t = np.arange(SR) / SR
     tone = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     noise = (0.1 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32)
-    st = spectral_shape_stats(magnitude_spectrogram(tone, SR), SR)
-    sn = spectral_shape_stats(magnitude_spectrogram(noise, SR), SR)
+    st = spectral_features(tone, SR)
+    sn = spectral_features(noise, SR)
     assert st["centroid_hz_mean"] == pytest.approx(1000, rel=0.05)
     assert sn["centroid_hz_mean"] == pytest.approx(4000, rel=0.1)
     assert sn["flatness_mean"] > 10 * st["flatness_mean"]
     assert len([k for k in st if k.startswith("contrast")]) == 6  # 6 bands fit below 8 kHz
 
 
-def test_mfcc_stats_columns_and_active_frames():
-    y = np.concatenate([np.zeros(SR // 2, np.float32), pulse_train(120, 1.0)])
-    S = magnitude_spectrogram(y, SR)
-    active = active_frames(S)
-    assert 0.5 < active.mean() < 0.8  # the leading silence is left out
-    out = mfcc_stats(S, SR, n_mfcc=13, active=active)
-    assert len(out) == 13 * 3 * 2 and all(np.isfinite(v) for v in out.values())
+def test_mfcc_stats_columns_and_silence_left_out():
+    voice = pulse_train(120, 1.0)
+    out = spectral_features(voice, SR, n_mfcc=13)
+    mfcc = {k: v for k, v in out.items() if "mfcc" in k}
+    assert len(mfcc) == 13 * 3 * 2 and all(np.isfinite(v) for v in mfcc.values())
+    # half a second of leading silence is left out of the statistics (it would pull the
+    # mean log energy, mfcc00, far down and widen its spread)
+    padded = spectral_features(np.concatenate([np.zeros(SR // 2, np.float32), voice]), SR, n_mfcc=13)
+    assert padded["mfcc00_mean"] == pytest.approx(out["mfcc00_mean"], abs=2.0)
+    assert padded["mfcc00_std"] < 2 * out["mfcc00_std"] + 1.0
 
 
 # --- the original set ----------------------------------------------------------------------
@@ -223,9 +222,7 @@ def test_original_features_find_onsets_at_event_starts_and_have_128_mel_means():
     for i, s in enumerate(starts):
         ev = pulse_train(120, 0.3, seed=i) * np.exp(-np.arange(int(0.3 * SR)) / (0.08 * SR)).astype(np.float32)
         y[int(s * SR) : int(s * SR) + len(ev)] += ev
-    from helpers.features.rhythm import detect_onsets
-
-    onsets = detect_onsets(y, SR)
+    onsets = librosa.onset.onset_detect(y=y, sr=SR, units="time")  # the call notebook 03 shows
     assert all(np.min(np.abs(onsets - s)) < 0.05 for s in starts)  # every event found
     assert all(np.min(np.abs(starts - o)) < 0.08 for o in onsets)  # nothing in the gaps
     out = original_features(y, SR, track=track_pitch(y, SR))
@@ -266,10 +263,17 @@ def tremor_track(depth_pct: float, rate_hz: float, *, seed: int = 0, hop_s: floa
     return t, np.where(voiced, f0, np.nan)
 
 
-def test_voiced_runs_cut_at_gaps_octave_jumps_and_drop_short_ones():
-    f0 = np.array([np.nan, 100, 101, 102, np.nan, 100, 101, 202, 203, 204, 205, np.nan, 100])
-    assert voiced_runs(f0, min_frames=3) == [(1, 4), (7, 11)]
-    assert voiced_runs(f0, min_frames=1) == [(1, 4), (5, 7), (7, 11), (12, 13)]
+def test_f0_tremor_ignores_octave_jumps():
+    """A tracker's octave jump inside a voiced stretch is cut out, not read as a tremor."""
+    t, f0 = tremor_track(0.0, 5.0, seed=1)
+    voiced = np.isfinite(f0)
+    jumped = f0.copy()
+    for a in np.flatnonzero(voiced & ~np.r_[False, voiced[:-1]])[::2]:  # every other stretch jumps up an octave halfway
+        b = a + np.argmin(voiced[a:]) if not voiced[a:].all() else len(f0)
+        jumped[(a + b) // 2 : b] *= 2
+    assert np.nanmax(jumped) > 1.9 * np.nanmax(f0)
+    got = f0_tremor(t, jumped)
+    assert np.isfinite(got["tremor_depth_pct"]) and got["tremor_depth_pct"] < 0.5
 
 
 def test_f0_tremor_on_a_known_track():
@@ -289,7 +293,7 @@ def test_f0_tremor_is_nan_without_enough_long_voiced_stretches():
     assert all(np.isnan(v) for v in f0_tremor(t, f0).values())
     assert all(np.isnan(v) for v in f0_tremor(t, np.full(t.size, np.nan)).values())
     values = voice_features(np.zeros(SR, np.float32), SR)
-    assert all(np.isnan(values[k]) for k in TREMOR_KEYS)
+    assert all(np.isnan(values[k]) for k in ("tremor_depth_pct", "tremor_rate_hz", "tremor_band_ratio"))
 
 
 def trend_voice(age: float, gender: str, **overrides):
@@ -362,7 +366,7 @@ def test_compute_features_prefixes_and_isolates_a_failing_family(monkeypatch):
     def broken(ctx):
         raise RuntimeError("formant tracker exploded")
 
-    monkeypatch.setitem(fam.FAMILY_FUNCTIONS, "voice", broken)
+    monkeypatch.setitem(helpers.features._FAMILIES, "voice", broken)
     values, errors = compute_features(y, SR, "full")
     assert [e[0] for e in errors] == ["voice"] and "exploded" in errors[0][1]
     assert not any(k.startswith("voice_") for k in values)
@@ -378,7 +382,6 @@ def test_feature_params_validation():
 
 
 def test_egemaps_family_gives_88_functionals():
-    pytest.importorskip("opensmile", reason="opensmile not installed: family egemaps then fails with FeatureDependencyError")
     values, errors = compute_features(pulse_train(150, 1.0), SR, ["egemaps"])
     assert not errors and len(values) == 88
     assert all(k.startswith("egemaps_") for k in values)

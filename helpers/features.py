@@ -3,18 +3,19 @@
 A *family* is a group of features computed together (columns get the family's prefix):
 
 ============  ========  ==================================================================
-family        prefix    features
+family        prefix    features (module)
 ============  ========  ==================================================================
-original      orig_     the original analysis: onsets, duration, tempo, f0 stats, 128 mel means
-spectral      spec_     MFCC + delta stats, centroid, bandwidth, roll-off, flatness, contrast
-voice         voice_    jitter, shimmer, HNR, F1-F3, vocal-tract length (Praat), f0 tremor
-rhythm        rhythm_   voiced fraction, pauses, syllable nuclei, speaking/articulation rate
-egemaps       egemaps_  the 88 eGeMAPS functionals (openSMILE), off by default
+original      orig_     onsets, duration, tempo, f0 stats, 128 mel means (:mod:`helpers.original`)
+spectral      spec_     MFCC + delta stats, spectral shape (:mod:`helpers.spectral_features`)
+voice         voice_    jitter, shimmer, HNR, F1-F3, vocal-tract length, tremor (:mod:`helpers.voice`)
+rhythm        rhythm_   voiced fraction, pauses, syllable nuclei, rates (:mod:`helpers.rhythm`)
+egemaps       egemaps_  the 88 eGeMAPS v02 functionals (openSMILE), off by default
 ============  ========  ==================================================================
 
-Named sets: ``"original"``, ``"full"`` (the default: original + spectral + voice +
-rhythm) and ``"all"`` (full + egemaps). :class:`ClipContext` computes what several
-families need (the pitch track, the Praat Sound, spectrograms) once per clip.
+Named sets: ``"original"``, ``"full"`` (the default: original + spectral + voice + rhythm)
+and ``"all"`` (full + egemaps). The pitch track and the Praat Sound are computed once per
+clip and shared by the families that need them. The engine (:func:`workbook.engine.extract_features`)
+runs :func:`compute_features` over a whole data set.
 
 Notebook: 03_features
 """
@@ -28,9 +29,24 @@ from functools import cached_property
 from typing import Callable, Iterable
 
 import numpy as np
+import parselmouth
 
-from helpers.spectral import SPEECH_FMAX_HZ, SPEECH_FMIN_HZ
-from helpers.features.pitch import PITCH_METHODS, track_pitch
+from helpers.original import original_features
+from helpers.pitch import PITCH_METHODS, SPEECH_FMAX_HZ, SPEECH_FMIN_HZ, PitchTrack, track_pitch
+from helpers.rhythm import intensity_db, rhythm_features
+from helpers.spectral_features import spectral_features
+from helpers.voice import voice_features
+
+__all__ = [
+    "DEFAULT_FAMILIES",
+    "FAMILY_PREFIX",
+    "FAMILY_SETS",
+    "FeatureDependencyError",
+    "FeatureParams",
+    "check_egemaps",
+    "compute_features",
+    "resolve_families",
+]
 
 #: Column prefix of each family.
 FAMILY_PREFIX: dict[str, str] = {
@@ -54,7 +70,7 @@ DEFAULT_FAMILIES = "full"
 
 @dataclass(frozen=True)
 class FeatureParams:
-    """Every knob of the feature computation (part of the cache key).
+    """Every knob of the feature computation (part of the engine's cache key).
 
     sr : analysis sample rate in Hz (files are resampled to it on loading).
     pitch_method : "praat" (default: fast, accurate on the synthetic truth) or "pyin".
@@ -64,6 +80,8 @@ class FeatureParams:
     max_formant_hz : ceiling of Praat's 5-formant search in Hz.
     min_duration_s : clips shorter than this (after cleaning) are recorded as errors.
     silence_dbfs : clips whose peak is below this level (dBFS) are recorded as silent.
+
+    Notebook: 03_features
     """
 
     sr: int = 16000
@@ -103,19 +121,46 @@ def resolve_families(families: str | Iterable[str] | None) -> tuple[str, ...]:
         elif item in FAMILY_PREFIX:
             chosen.add(item)
         else:
-            raise ValueError(
-                f"unknown feature family {item!r}; families: {', '.join(FAMILY_PREFIX)}; sets: {', '.join(FAMILY_SETS)}"
-            )
+            raise ValueError(f"unknown feature family {item!r}; families: {', '.join(FAMILY_PREFIX)}; sets: {', '.join(FAMILY_SETS)}")
     if not chosen:
         raise ValueError("no feature family chosen")
     return tuple(f for f in FAMILY_PREFIX if f in chosen)
 
 
-class ClipContext:
-    """One clip and the intermediate results its families share, each computed on first use.
+class FeatureDependencyError(RuntimeError):
+    """A feature family needs a package that is missing or does not run here."""
+
+
+_SMILE = None
+
+
+def check_egemaps():
+    """The openSMILE eGeMAPS v02 functionals extractor (made once per process); raises
+    :class:`FeatureDependencyError` with the reason and the fix if openSMILE cannot run here.
 
     Notebook: 03_features
     """
+    global _SMILE
+    if _SMILE is None:
+        try:
+            import opensmile  # here: a binary wheel that may not run on every platform
+        except Exception as exc:  # ImportError, or a broken binary wheel (OSError)
+            raise FeatureDependencyError(
+                f"feature family 'egemaps' needs the opensmile package, which cannot be imported here "
+                f"({type(exc).__name__}: {exc}). Install it with `pip install opensmile` (wheels exist for "
+                "Linux x86-64/arm64, macOS and Windows), or leave 'egemaps' out of the families."
+            ) from exc
+        try:
+            _SMILE = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+        except Exception as exc:
+            raise FeatureDependencyError(
+                f"feature family 'egemaps': opensmile is installed but does not start ({type(exc).__name__}: {exc})"
+            ) from exc
+    return _SMILE
+
+
+class _Clip:
+    """One clip and what several families share (the Praat Sound, the pitch track), made on first use."""
 
     def __init__(self, y: np.ndarray, sr: int, params: FeatureParams):
         self.y = np.ascontiguousarray(y, dtype=np.float32)
@@ -123,77 +168,32 @@ class ClipContext:
         self.params = params
 
     @cached_property
-    def sound(self):
-        """The clip as a ``parselmouth.Sound``."""
-        from helpers.features.voice import as_sound
-
-        return as_sound(self.y, self.sr)
+    def sound(self) -> parselmouth.Sound:
+        return parselmouth.Sound(np.asarray(self.y, dtype=np.float64), sampling_frequency=float(self.sr))
 
     @cached_property
-    def track(self):
-        """The pitch track with the chosen tracker."""
+    def track(self) -> PitchTrack:
         p = self.params
         sound = self.sound if p.pitch_method == "praat" else None
         return track_pitch(self.y, self.sr, method=p.pitch_method, fmin_hz=p.fmin_hz, fmax_hz=p.fmax_hz, hop_s=p.pitch_hop_s, sound=sound)
 
-    @cached_property
-    def mel_power(self) -> np.ndarray:
-        """The original's 128-band mel power spectrogram."""
-        from helpers.features.original import mel_power_spectrogram
 
-        return mel_power_spectrogram(self.y, self.sr)
-
-    @cached_property
-    def stft_mag(self) -> np.ndarray:
-        """25 ms / 10 ms magnitude spectrogram for the spectral family."""
-        from helpers.features.spectral_stats import magnitude_spectrogram
-
-        return magnitude_spectrogram(self.y, self.sr)
+def _rhythm(c: _Clip) -> dict:
+    times, level = intensity_db(c.y, c.sr, sound=c.sound)
+    return rhythm_features(times, level, np.isfinite(c.track.at(times)))
 
 
-def _original(ctx: ClipContext) -> dict:
-    from helpers.features.original import original_features
-
-    return original_features(ctx.y, ctx.sr, track=ctx.track, mel_power=ctx.mel_power)
-
-
-def _spectral(ctx: ClipContext) -> dict:
-    from helpers.features.spectral_stats import active_frames, mfcc_stats, spectral_shape_stats
-
-    active = active_frames(ctx.stft_mag)
-    out = mfcc_stats(ctx.stft_mag, ctx.sr, n_mfcc=ctx.params.n_mfcc, active=active)
-    out.update(spectral_shape_stats(ctx.stft_mag, ctx.sr, active=active))
-    return out
+def _egemaps(c: _Clip) -> dict:
+    df = check_egemaps().process_signal(c.y, c.sr)
+    return {str(k): float(v) for k, v in df.iloc[0].items()}
 
 
-def _voice(ctx: ClipContext) -> dict:
-    from helpers.features.voice import voice_features
-
-    p = ctx.params
-    return voice_features(
-        ctx.y, ctx.sr, track=ctx.track, sound=ctx.sound, fmin_hz=p.fmin_hz, fmax_hz=p.fmax_hz, max_formant_hz=p.max_formant_hz
-    )
-
-
-def _rhythm(ctx: ClipContext) -> dict:
-    from helpers.features.rhythm import intensity_db, rhythm_features
-
-    times, level = intensity_db(ctx.y, ctx.sr, sound=ctx.sound)
-    voiced = np.isfinite(ctx.track.at(times))
-    return rhythm_features(times, level, voiced)
-
-
-def _egemaps(ctx: ClipContext) -> dict:
-    from helpers.features.egemaps import egemaps_features
-
-    return egemaps_features(ctx.y, ctx.sr)
-
-
-#: family name -> function(ClipContext) -> {feature name: value}
-FAMILY_FUNCTIONS: dict[str, Callable[[ClipContext], dict]] = {
-    "original": _original,
-    "spectral": _spectral,
-    "voice": _voice,
+#: family name -> function(_Clip) -> {feature name: value}
+_FAMILIES: dict[str, Callable[[_Clip], dict]] = {
+    "original": lambda c: original_features(c.y, c.sr, track=c.track),
+    "spectral": lambda c: spectral_features(c.y, c.sr, n_mfcc=c.params.n_mfcc),
+    "voice": lambda c: voice_features(c.y, c.sr, track=c.track, sound=c.sound, fmin_hz=c.params.fmin_hz,
+                                      fmax_hz=c.params.fmax_hz, max_formant_hz=c.params.max_formant_hz),
     "rhythm": _rhythm,
     "egemaps": _egemaps,
 }
@@ -201,19 +201,15 @@ FAMILY_FUNCTIONS: dict[str, Callable[[ClipContext], dict]] = {
 
 def _short_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    head = text[0] if text else ""
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" (at {frame.name}, {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})" if frame else ""
-    return f"{type(exc).__name__}: {head}{where}"
+    return f"{type(exc).__name__}: {text[0] if text else ''}{where}"
 
 
 def compute_features(
-    y: np.ndarray,
-    sr: int,
-    families: str | Iterable[str] | None = None,
-    params: FeatureParams | None = None,
+    y: np.ndarray, sr: int, families: str | Iterable[str] | None = None, params: FeatureParams | None = None
 ) -> tuple[dict[str, float], list[tuple[str, str]]]:
-    """All features of one clip: ``(values, errors)``.
+    """All features of one clip (``y`` at ``sr`` Hz): ``(values, errors)``.
 
     ``values`` maps prefixed column names to floats; ``errors`` lists ``(family, message)``
     for each family that failed (its columns are then absent, the others still computed).
@@ -221,17 +217,16 @@ def compute_features(
     Notebook: 03_features
     """
     params = params or FeatureParams()
-    ctx = ClipContext(y, sr, params)
+    clip = _Clip(y, sr, params)
     values: dict[str, float] = {}
     errors: list[tuple[str, str]] = []
     for fam in resolve_families(families):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = FAMILY_FUNCTIONS[fam](ctx)
+                result = _FAMILIES[fam](clip)
         except Exception as exc:  # one family failing must not sink the clip
             errors.append((fam, _short_error(exc)))
             continue
-        prefix = FAMILY_PREFIX[fam]
-        values.update({prefix + k: float(v) for k, v in result.items()})
+        values.update({FAMILY_PREFIX[fam] + k: float(v) for k, v in result.items()})
     return values, errors
