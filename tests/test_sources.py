@@ -177,8 +177,10 @@ def test_commonvoice_release_rows_and_report(cv_release: Path):
     assert m.loc["de_1.mp3", "duration_s"] == pytest.approx(0.6, abs=0.08)
     assert m.loc["de_1.mp3", "sr_hz"] == SR
     # counts
-    assert r.n_speakers == ds.manifest["speaker"].nunique() == 8
-    assert r.n_with_age == 9 and r.n_with_gender == 7 and r.n_labelled == 7
+    assert len(r.clips_per_speaker) == ds.manifest["speaker"].nunique() == 8
+    counts = r.overview["count"]
+    assert counts["with an age group"] == 9 and counts["with a gender"] == 7
+    assert counts["labelled (age group and gender)"] == 7
     assert r.clips_per_speaker["spk_a"] == 2
     assert r.label_counts.loc["twenties", "male"] == 1
     assert r.label_counts.loc["total", "total"] == r.n_kept
@@ -389,7 +391,7 @@ def test_folder_csv_mapped_columns_and_age_years(tmp_path: Path):
     assert m.loc["rec/b.wav", "age_group"] == "fourties" and np.isnan(m.loc["rec/b.wav", "age_years"])
     assert m.loc["rec/f.wav", "age_group"] == "nineties"
     assert m.loc["rec/a.wav", "note"] == "first" and pd.isna(m.loc["rec/b.wav", "note"])
-    assert r.n_speakers == 2 and r.speaker_ids == "real"
+    assert len(r.clips_per_speaker) == 2 and r.speaker_ids == "real"
 
 
 def test_folder_csv_missing_column_names_parameter(tmp_path: Path):
@@ -430,7 +432,7 @@ def test_audiomnist(tmp_path: Path):
     # speaker 05 has recordings but no meta entry: kept without labels, flagged
     assert pd.isna(m.loc["05/0_05_0.wav", "age_group"]) and pd.isna(m.loc["05/0_05_0.wav", "gender"])
     assert any("04" in w for w in r.warnings)  # in the meta file, no recordings
-    assert r.n_speakers == 3 and r.speaker_ids == "real"
+    assert len(r.clips_per_speaker) == 3 and r.speaker_ids == "real"
 
 
 # ------------------------------------------------------------- report display
@@ -450,7 +452,7 @@ def test_report_tables_and_text(cv_release: Path, capsys):
     assert set(dropped["row"]) == set(r.dropped["row"]) and len(r.dropped) == 5
     assert dropped["reason"].notna().all() and dropped["source_line"].notna().all()
     assert dropped.loc[dropped["reason"] != "malformed row", "path"].notna().all()
-    assert r.speakers["clips"].sum() == r.n_kept and r.speakers["speakers"].sum() == r.n_speakers
+    assert r.speakers["clips"].sum() == r.n_kept and r.speakers["speakers"].sum() == len(r.clips_per_speaker)
     display_load_report(ds)  # no IPython shell here: prints the summary
     assert "rows read" in capsys.readouterr().out
     assert "clips from" in ds.summary()
@@ -482,7 +484,7 @@ def test_display_load_report_shows_dataframes(cv_kaggle: Path, monkeypatch, caps
 def test_synthetic_report_names_manifest_lines(tmp_path: Path):
     ds = load_dataset("synthetic", tmp_path / "syn", n_speakers=2, clips_per_speaker=1, seed=0, n_jobs=1)
     assert isinstance(ds.report, LoadReport)
-    assert ds.report.n_input == ds.report.n_kept == 2 and ds.report.n_speakers == 2
+    assert ds.report.n_input == ds.report.n_kept == 2 and len(ds.report.clips_per_speaker) == 2
     assert "2 rows read, 2 kept, 0 dropped" in ds.report.summary()
     Path(ds.manifest.loc[1, "path"]).unlink()
     again = load_dataset("synthetic", tmp_path / "syn", n_speakers=2, clips_per_speaker=1, seed=0, n_jobs=1)
@@ -507,8 +509,8 @@ def test_real_commonvoice_sample_counts():
     ds = load_dataset("commonvoice", root)
     r = ds.report
     assert r.n_input == 2803 and r.n_kept == 2803 and r.n_dropped == 0  # "2,803 clips, all present"
-    assert r.n_with_age == 2284  # "2,284 with an age label"
-    assert r.n_speakers_with_age == 927  # "from 927 distinct client_ids"
+    assert r.overview["count"]["with an age group"] == 2284  # "2,284 with an age label"
+    assert r.overview["count"]["speakers with an age label"] == 927  # "from 927 distinct client_ids"
     counts = ds.manifest["age_group"].value_counts()
     assert counts["twenties"] == 1039 and counts["fourties"] == 284 and counts["seventies"] == 7
     aged = ds.manifest[ds.manifest["age_group"].notna()]

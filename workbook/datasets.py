@@ -21,7 +21,7 @@ from workbook.sources.audiomnist import load_audiomnist
 from workbook.sources.commonvoice import load_commonvoice, load_commonvoice_kaggle
 from workbook.sources.folder_csv import load_folder_csv, load_original_bundle
 from workbook.sources.loading import LoadedDataset
-from workbook.sources.report import build_load_report
+from workbook.sources.report import LoadReport
 from workbook.synthetic.corpus import CorpusConfig, ensure_corpus
 
 __all__ = ["LOADERS", "LoadedDataset", "default_synthetic_dir", "load_dataset", "load_synthetic"]
@@ -69,7 +69,7 @@ def load_synthetic(
     ensure_corpus(root, config, n_jobs=n_jobs)
     validation = read_manifest(root / "manifest.csv", check_files=True)
     problems = validation.problems.assign(source_file="manifest.csv", source_line=validation.problems["row"] + 2)
-    report = build_load_report("synthetic", str(root), validation.manifest, problems, validation.n_input)
+    report = LoadReport("synthetic", str(root), validation.n_input, problems, validation.manifest)
     info = {"config": config, "synthetic": True, "speaker_ids": "real", "speaker_leakage_possible": False}
     return LoadedDataset(name="synthetic", root=root, manifest=validation.manifest, report=report, info=info)
 

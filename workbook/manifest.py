@@ -127,6 +127,7 @@ def validate_manifest(df: pd.DataFrame, *, check_files: bool = False, require_la
     age that contradicts its group, and a repeated path (the first one is kept). Rows
     without age or gender are kept and reported as ``kept`` (or dropped with
     ``require_labels``). A missing required column raises :class:`ManifestError`.
+    ``source_file`` / ``source_line`` columns, when present, are copied into the problems.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -137,12 +138,19 @@ def validate_manifest(df: pd.DataFrame, *, check_files: bool = False, require_la
     df = df.reset_index(drop=True)
     problems: list[dict] = []
     drop = np.zeros(len(df), dtype=bool)
+    trace = [c for c in ("source_file", "source_line") if c in df.columns]
 
     def report(i: int, column: str, problem: str, reason: str, dropped: bool) -> None:
         action = "dropped" if dropped else "kept"
-        problems.append({"row": i, "path": df.at[i, "path"], "column": column, "problem": problem,
-                         "reason": reason, "action": action})
+        problems.append({"row": i, **{c: df.at[i, c] for c in trace}, "path": df.at[i, "path"], "column": column,
+                         "problem": problem, "reason": reason, "action": action})
         drop[i] |= dropped
+
+    def where(i: int) -> str:
+        if not trace:
+            return f"row {i}"
+        line = df.at[i, "source_line"]
+        return str(df.at[i, "source_file"]) + ("" if pd.isna(line) else f" line {line}")
 
     paths = df["path"].astype("string")
     ages = pd.to_numeric(df["age_years"], errors="coerce")
@@ -155,7 +163,7 @@ def validate_manifest(df: pd.DataFrame, *, check_files: bool = False, require_la
             report(i, "path", "empty path", "missing file", True)
         else:
             if p in seen:
-                report(i, "path", f"duplicate: same path as row {seen[p]}", "duplicate", True)
+                report(i, "path", f"duplicate: same file as {where(seen[p])}", "duplicate", True)
             else:
                 seen[p] = i
             if check_files and not Path(p).is_file():
@@ -204,7 +212,7 @@ def validate_manifest(df: pd.DataFrame, *, check_files: bool = False, require_la
     out["age_years"] = ages.astype(float)
     out["gender"] = pd.Series(genders, index=df.index, dtype=object).astype(_GENDER_DTYPE)
     out = out.loc[~drop].reset_index(drop=True)
-    problems_df = pd.DataFrame(problems, columns=["row", "path", "column", "problem", "reason", "action"])
+    problems_df = pd.DataFrame(problems, columns=["row", *trace, "path", "column", "problem", "reason", "action"])
     return ManifestValidation(manifest=out, problems=problems_df, n_input=len(df))
 
 

@@ -25,7 +25,7 @@ from joblib import Parallel, delayed
 
 from helpers.audio import AudioLoadError, audio_info, load_audio
 from workbook.manifest import validate_manifest
-from workbook.sources.report import SPEAKER_LEAKAGE_WARNING, SPEAKER_PROXY_NOTE, LoadReport, build_load_report
+from workbook.sources.report import SPEAKER_LEAKAGE_WARNING, SPEAKER_PROXY_NOTE, LoadReport
 
 __all__ = ["LoadedDataset", "check_audio_files", "check_params", "finish_load"]
 
@@ -119,15 +119,6 @@ def check_audio_files(paths: list[str], level: str, *, n_jobs: int = 2) -> pd.Da
     return pd.DataFrame({"path": paths, "problem": problems, "sr_hz": rates, "duration_s": durations})
 
 
-def _first_listing(text: str, files: np.ndarray, lines: np.ndarray) -> str:
-    """``duplicate: same path as row 12`` -> ``duplicate: same file as de/validated.tsv line 14``."""
-    head, _, num = text.rpartition(" row ")
-    if not text.startswith("duplicate") or not num.isdigit():
-        return text
-    line = lines[int(num)]
-    return f"duplicate: same file as {files[int(num)]}" + ("" if pd.isna(line) else f" line {line}")
-
-
 def finish_load(
     name: str,
     root: Path,
@@ -147,42 +138,26 @@ def finish_load(
     ``source_file`` / ``source_line`` to trace each row back. ``parse_problems`` are
     malformed lines (dicts with ``source_file``, ``source_line``, ``problem``) that never
     became candidates; they count as input rows. ``speaker_ids`` is ``real``, ``proxy``
-    (from the ``speaker_proxy`` columns) or ``pseudo`` (then the report warns of speaker
+    (from the ``speaker_proxy`` columns) or ``pseudo`` (the report then warns of speaker
     leakage). The manifest gains ``sr_hz`` and ``duration_s`` from the audio check (NaN
     with ``check_audio="none"``) unless the source has them.
     """
     parse_problems = parse_problems or []
-    cand = candidates.reset_index(drop=True)
-    n_rows = len(cand)
-    validation = validate_manifest(cand.assign(_row=np.arange(n_rows)), check_files=True)
+    n_rows = len(candidates)
+    validation = validate_manifest(candidates.reset_index(drop=True).assign(_row=np.arange(n_rows)), check_files=True)
     manifest, frames = validation.manifest, [validation.problems]
-
-    if check_audio != "none" and len(manifest):  # each distinct file once
-        checked = check_audio_files(list(dict.fromkeys(manifest["path"])), check_audio, n_jobs=n_jobs)
-        checked = checked.set_index("path")
-        problem = manifest["path"].map(checked["problem"])
-        bad = problem.notna().to_numpy()
-        frames.append(pd.DataFrame({"row": manifest.loc[bad, "_row"].to_numpy(), "path": manifest.loc[bad, "path"].to_numpy(),
-                                    "column": "path", "problem": ("unreadable audio: " + problem[bad]).to_numpy(),
-                                    "reason": "unreadable audio", "action": "dropped"}))
-        for col in ("sr_hz", "duration_s"):
-            if col not in manifest.columns:
-                manifest[col] = manifest["path"].map(checked[col]).astype(float)
-        manifest = manifest.loc[~bad].reset_index(drop=True)
-    for col in ("sr_hz", "duration_s"):
-        if col not in manifest.columns:
-            manifest[col] = np.nan
-
-    nonempty = [f for f in frames if len(f)]
-    problems = pd.concat(nonempty, ignore_index=True) if nonempty else frames[0]
-    files, lines = cand["source_file"].to_numpy(), cand["source_line"].to_numpy()
-    rows = problems["row"].to_numpy(dtype=int)
-    problems = problems.assign(source_file=files[rows], source_line=lines[rows])
-    problems["problem"] = [_first_listing(str(p), files, lines) for p in problems["problem"]]
-    if parse_problems:  # malformed lines: numbered after the candidates so every input row has a number
-        malformed = pd.DataFrame(parse_problems).assign(row=np.arange(n_rows, n_rows + len(parse_problems)),
-                                                        reason="malformed row", action="dropped")
-        problems = pd.concat([problems, malformed], ignore_index=True)
+    checked = check_audio_files(list(dict.fromkeys(manifest["path"])), check_audio, n_jobs=n_jobs).set_index("path")
+    problem = manifest["path"].map(checked["problem"])
+    bad = problem.notna().to_numpy()
+    frames.append(manifest.loc[bad, ["_row", "source_file", "source_line", "path"]].rename(columns={"_row": "row"})
+                  .assign(column="path", problem="unreadable audio: " + problem[bad].astype(str), reason="unreadable audio",
+                          action="dropped"))
+    for col in ("sr_hz", "duration_s"):  # the source's own values win
+        manifest[col] = manifest[col] if col in manifest.columns else manifest["path"].map(checked[col]).astype(float)
+    # malformed lines are numbered after the candidates, so every input row has a number
+    frames.append(pd.DataFrame(parse_problems, columns=["source_file", "source_line", "problem"])
+                  .assign(row=np.arange(n_rows, n_rows + len(parse_problems)), reason="malformed row", action="dropped"))
+    problems = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     problems = problems.sort_values(["source_file", "source_line", "row"], kind="stable", na_position="last")
 
     warnings = list(warnings or [])
@@ -190,9 +165,9 @@ def finish_load(
         warnings.insert(0, SPEAKER_LEAKAGE_WARNING)
     elif speaker_ids == "proxy":
         warnings.insert(0, SPEAKER_PROXY_NOTE.format(columns=", ".join(speaker_proxy or [])))
-    manifest = manifest.drop(columns=["_row", "source_file", "source_line"], errors="ignore")
-    report = build_load_report(name, str(root), manifest, problems, n_rows + len(parse_problems),
-                               speaker_ids=speaker_ids, check_audio=check_audio, warnings=warnings)
+    manifest = manifest.loc[~bad].drop(columns=["_row", "source_file", "source_line"]).reset_index(drop=True)
+    report = LoadReport(name, str(root), n_rows + len(parse_problems), problems, manifest,
+                        speaker_ids=speaker_ids, check_audio=check_audio, warnings=warnings)
     info = {**(info or {}), "speaker_ids": speaker_ids, "speaker_leakage_possible": speaker_ids == "pseudo",
             "check_audio": check_audio}
     return LoadedDataset(name=name, root=Path(root), manifest=manifest, report=report, info=info)
