@@ -285,6 +285,15 @@ def test_path_traversal_in_archives_is_refused(server, tmp_path: Path, archive):
     assert leftovers(tmp_path) == ["cache"]
 
 
+def test_an_error_page_instead_of_an_archive_is_named(server, tmp_path: Path):
+    base, routes = server
+    page = b"<html>Please sign in</html>"
+    routes.bodies["/a.zip"] = page
+    with pytest.raises(DownloadError, match="not a zip or tar archive"):
+        fetch(spec_for(base, "/a.zip", page), cache_dir=tmp_path, **FAST)
+    assert not (tmp_path / "thing").exists()
+
+
 def test_tar_archives_unpack_with_pooch_untar(server, tmp_path: Path):
     base, routes = server
     data = tar_bytes(lambda tf: add_file(tf, "top/data.txt", b"hello"))

@@ -24,7 +24,7 @@ from workbook.datasets import LOADERS, load_dataset
 from workbook.paths import shared_commonvoice_sample
 from workbook.sources import LoadReport, display_load_report
 from workbook.sources.report import SPEAKER_LEAKAGE_WARNING
-from workbook.sources.tables import DataLayoutError, read_table, split_age_values
+from workbook.sources.tables import DataLayoutError, split_age_values
 
 SR = 16000
 
@@ -235,12 +235,12 @@ def test_commonvoice_layout_errors(tmp_path: Path):
         load_dataset("commonvoice", tmp_path / "empty", check_audio="full")
 
 
-def test_read_table_quote_none_and_malformed(tmp_path: Path):
-    p = write_lines(tmp_path / "t.tsv", ["a\tb", 'x "y\t1', "", "too\tmany\tfields", "'q'\t2"])
-    table, problems = read_table(p, sep="\t", quoting="none")
-    assert list(table["a"]) == ['x "y', "'q'"]
-    assert list(table["source_line"]) == [2, 5]
-    assert [p["source_line"] for p in problems] == [4]
+def test_tsv_without_quoting_blank_and_malformed_lines(tmp_path: Path):
+    write_wav(tmp_path / "x.wav")
+    write_lines(tmp_path / "t.tsv", ["path\tnote", 'x.wav\tsaid "hi', "", "too\tmany\tfields", "y.wav\t'q'"])
+    ds = load_dataset("folder_csv", tmp_path, quoting="none", age_column=None, gender_column=None, n_jobs=1)
+    assert list(ds.manifest["note"]) == ['said "hi']
+    assert by_line(ds.report, "t.tsv") == {4: "malformed row", 5: "missing file"}  # line numbers skip the blank
 
 
 # ------------------------------------------------------------- Kaggle layout

@@ -119,7 +119,9 @@ class ManifestValidation:
         return self.n_input - len(self.manifest)
 
 
-def validate_manifest(df: pd.DataFrame, *, check_files: bool = False, require_labels: bool = False) -> ManifestValidation:
+def validate_manifest(
+    df: pd.DataFrame, *, check_files: bool = False, require_labels: bool = False
+) -> ManifestValidation:
     """Check a manifest row by row; return the usable rows and a table of problems.
 
     Rows are dropped for: an empty path, a missing file (with ``check_files``), an

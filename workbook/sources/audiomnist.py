@@ -45,7 +45,8 @@ def _read_meta(path: Path) -> dict[str, dict]:
         try:
             meta = ast.literal_eval(text)
         except (ValueError, SyntaxError):
-            raise DataLayoutError(f"{path}: cannot parse the speaker table as JSON ({exc.msg} at line {exc.lineno})") from None
+            raise DataLayoutError(
+                f"{path}: cannot parse the speaker table as JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(meta, dict) or not all(isinstance(v, dict) for v in meta.values()):
         raise DataLayoutError(f"{path}: expected a mapping speaker -> {{age, gender, ...}}")
     return {str(spk).strip(): {str(k).strip().replace(" ", "_"): v for k, v in fields.items()}
@@ -55,7 +56,7 @@ def _read_meta(path: Path) -> dict[str, dict]:
 def _find_meta_folder(root: Path) -> Path:
     """The folder holding ``audioMNIST_meta.txt`` and the speaker folders: ``root``, ``root/data`` or below."""
     found = [c for c in (root, root / "data") if (c / _META_NAME).is_file()]
-    found += sorted(p.parent for p in root.glob(f"*/{_META_NAME}")) + sorted(p.parent for p in root.glob(f"*/*/{_META_NAME}"))
+    found += [p.parent for pattern in (f"*/{_META_NAME}", f"*/*/{_META_NAME}") for p in sorted(root.glob(pattern))]
     if not found:
         raise DataLayoutError(f"{root}: no {_META_NAME} here or below: expected the AudioMNIST layout "
                               "(data/audioMNIST_meta.txt and data/<speaker>/<digit>_<speaker>_<rep>.wav)")

@@ -77,21 +77,15 @@ def load_commonvoice(
     n_jobs: int = 2,
     **notebook_params,
 ) -> LoadedDataset:
-    """Load a Common Voice release (one language folder or a folder of them).
+    """Load a Common Voice release (one language folder or a folder of them; see the module docstring).
 
-    Parameters
-    ----------
-    data_dir : the release folder (see the module docstring for the layout).
-    splits : TSV name(s) to read, without ``.tsv`` (default ``validated``). Several files
-        (e.g. ``["train", "dev", "test"]``) are stacked with their name in ``cv_split``;
-        a clip listed twice is dropped as a duplicate the second time.
-    languages : language folders to read (e.g. ``["de", "fr"]``); default all.
-    check_audio : ``"none"``, ``"header"`` (default; fast) or ``"decode"`` (catches
-        truncated mp3s; parallel over ``n_jobs`` processes).
-
-    The manifest keeps the TSV's own columns (``sentence``, ``up_votes``, ``locale``, ...)
-    plus ``clip`` (the TSV's file name), ``gender_source`` (the gender as spelled),
-    ``cv_split``, ``sr_hz`` and ``duration_s``.
+    ``splits``: TSV name(s) without ``.tsv`` (default ``validated``); several (e.g.
+    ``["train", "dev", "test"]``) are stacked with their name in ``cv_split``, and a clip
+    listed twice is dropped as a duplicate the second time. ``languages``: language folders
+    to read (default all). ``check_audio``: ``"none"``, ``"header"`` (default; fast) or
+    ``"decode"`` (catches truncated mp3s; over ``n_jobs`` processes). The manifest keeps the
+    TSV's columns (``sentence``, ``up_votes``, ``locale``, ...) plus ``clip`` (the listed file
+    name), ``gender_source`` (as spelled), ``cv_split``, ``sr_hz`` and ``duration_s``.
     """
     ignored = check_params("load_commonvoice", notebook_params, check_audio)
     root = open_folder(data_dir, "commonvoice", "a Common Voice release folder (<lang>/validated.tsv and "
@@ -137,17 +131,10 @@ def load_commonvoice_kaggle(
 ) -> LoadedDataset:
     """Load the Kaggle copy of Common Voice (``cv-valid-train.csv`` + ``cv-valid-train/`` ...).
 
-    Parameters
-    ----------
-    data_dir : the unpacked Kaggle folder.
-    splits : CSV names without ``.csv`` (e.g. ``["cv-valid-train"]``); default every
-        ``cv-valid-*`` CSV present (train, dev, test).
-    speaker_proxy : columns to group clips by in place of the missing speaker id, e.g.
-        ``["age", "gender", "accent"]`` (see the module docstring); default: per-clip ids.
-    check_audio, n_jobs : see :func:`load_commonvoice`.
-
-    The manifest keeps ``text``, ``up_votes``, ``down_votes``, ``accent`` and ``duration``
-    and adds ``cv_split``.
+    ``splits``: CSV names without ``.csv`` (default the ``cv-valid-*`` train, dev and test
+    present). ``speaker_proxy``: columns to group clips by in place of the missing speaker
+    id, e.g. ``["age", "gender", "accent"]``; default one pseudo id per clip. The manifest
+    keeps ``text``, ``up_votes``, ``down_votes``, ``accent``, ``duration`` and adds ``cv_split``.
     """
     ignored = check_params("load_commonvoice_kaggle", notebook_params, check_audio)
     root = open_folder(data_dir, "commonvoice_kaggle", "the unpacked Kaggle 'common-voice' folder with "
@@ -158,10 +145,9 @@ def load_commonvoice_kaggle(
             raise DataLayoutError(f"{root / f'{stem}.csv'}: not found (splits={stems})")
     stems = stems or [s for s in ("cv-valid-train", "cv-valid-dev", "cv-valid-test") if (root / f"{s}.csv").is_file()]
     if not stems:
-        raise DataLayoutError(
-            f"{root}: not the Kaggle Common Voice layout: expected cv-valid-train.csv (and cv-valid-dev.csv, "
-            f"cv-valid-test.csv) with folders of the same names; found CSVs {sorted(p.name for p in root.glob('*.csv'))}"
-        )
+        found = sorted(p.name for p in root.glob("*.csv"))
+        raise DataLayoutError(f"{root}: not the Kaggle Common Voice layout: expected cv-valid-train.csv (and "
+                              f"cv-valid-dev.csv, cv-valid-test.csv) with folders of those names; found {found}")
     frames, parse_problems, kind = [], [], "pseudo"
     for stem in stems:
         rows, problems, kind = read_rows(

@@ -1,22 +1,20 @@
 """Downloads of data sets that need no login, through pooch: pinned SHA-256, progress bar, cache.
 
-:data:`DOWNLOADS` is the registry. Each :class:`DownloadSpec` names its URL, the archive's
-SHA-256 **and where that hash came from** (``sha256_source``). :func:`fetch` downloads an
-archive once into ``data/downloads/`` (``$WORKBOOK_DATA/downloads``) with
-``pooch.create(...).fetch(...)`` - which streams into a temporary file, checks it against
-``known_hash`` and only then gives it its name, and retries a failed transfer from the
-start - and unpacks it with ``pooch.Unzip`` / ``pooch.Untar`` into a folder beside it.
-Archive members that would land outside that folder (absolute paths, ``..``, links) are
-refused before anything is unpacked.
+:data:`DOWNLOADS` is the registry: each :class:`DownloadSpec` names its URL, the archive's
+SHA-256 and where that hash came from. :func:`fetch` downloads an archive once into
+``data/downloads/`` with ``pooch.create(...).fetch(...)`` (a temporary file, checked
+against ``known_hash`` before it gets its name; a failed transfer is started again) and
+unpacks it beside itself with ``pooch.Unzip`` / ``pooch.Untar``. The one hand-written
+step, :func:`_check_members`, refuses members that would land outside that folder before
+anything is unpacked, because pooch 1.9 leaves that to ``zipfile`` (which silently rewrites
+such names) and filters tar members only on Python >= 3.12.
 
-Entries whose hash is not known (no published checksum) have ``sha256=None`` and say so
-in ``sha256_source``. :func:`fetch` refuses them with :class:`UnpinnedDownloadError`
-unless you pass the hash you trust (``sha256="..."``) or opt in to trust-on-first-use
-(``allow_unpinned=True``): the first download's hash is then printed and recorded in
-``data/downloads/pins.json``, and every later fetch is checked against it.
+An entry without a published checksum (``sha256=None``) is refused with
+:class:`UnpinnedDownloadError` unless you pass the hash you trust (``sha256=...``) or opt in
+to trust-on-first-use (``allow_unpinned=True``): the first download's hash is printed and
+recorded in ``data/downloads/pins.json``, and every later fetch is checked against it.
 
-Notebook: used by the ``original_bundle`` and ``audiomnist`` loaders (any notebook with
-``dataset = "original_bundle"`` or ``"audiomnist"`` and ``data_dir = None``).
+Notebook: the ``original_bundle`` and ``audiomnist`` loaders with ``data_dir = None``.
 """
 
 from __future__ import annotations
@@ -41,14 +39,8 @@ _COMPLETE_MARKER = ".download-complete"
 
 @dataclass(frozen=True)
 class DownloadSpec:
-    """One downloadable data set.
-
-    ``sha256``: the archive's hex SHA-256, or None when it is not known (then
-    ``sha256_source`` says why). ``sha256_source``: how the hash was obtained.
-    ``filename``: the archive's name in the cache (``.zip``, ``.tar``, ``.tar.gz``,
-    ``.tgz``); ``loader``: the :data:`workbook.datasets.LOADERS` name that reads the
-    unpacked folder.
-    """
+    """One downloadable data set: ``sha256`` (hex, or None when not known) and how it was obtained,
+    the archive's ``filename`` in the cache (zip or tar) and the ``loader`` that reads the unpacked folder."""
 
     name: str
     url: str
@@ -77,11 +69,8 @@ DOWNLOADS: dict[str, DownloadSpec] = {
         url="https://www.dropbox.com/s/3ibn2br901vvtgz/c4_audio_dataset.zip?dl=1",
         filename="c4_audio_dataset.zip",
         sha256=None,
-        sha256_source=(
-            "not pinned: the registry was written without network access and no published "
-            "checksum of this archive was found; the link is the one given in the original "
-            "article. Pin it after a first download you trust (allow_unpinned=True prints it)."
-        ),
+        sha256_source="not pinned: no published checksum of this archive exists; the link is the one given in "
+        "the original article. Pin it after a first download you trust (allow_unpinned=True prints it).",
         licence="Common Voice clips (CC0), as redistributed by the original analysis",
         loader="original_bundle",
         description="The original analysis's CSV (filename, age, gender, ...) and audio_dataset/.",
@@ -91,11 +80,8 @@ DOWNLOADS: dict[str, DownloadSpec] = {
         url=f"https://github.com/soerenab/AudioMNIST/archive/{_AUDIOMNIST_COMMIT}.zip",
         filename=f"AudioMNIST-{_AUDIOMNIST_COMMIT[:12]}.zip",
         sha256=None,
-        sha256_source=(
-            "not pinned: the registry was written without network access and the project "
-            "publishes no archive checksum. Pin it after a first download you trust "
-            "(allow_unpinned=True prints it)."
-        ),
+        sha256_source="not pinned: the project publishes no archive checksum. Pin it after a first download you "
+        "trust (allow_unpinned=True prints it).",
         licence="MIT (soerenab/AudioMNIST)",
         loader="audiomnist",
         description="AudioMNIST: 60 speakers x 10 digits x 50 repetitions, wav 48 kHz, ~1 GB.",
@@ -132,7 +118,7 @@ def _check_members(archive: Path) -> None:
         with tarfile.open(archive) as tf:
             members = [(m.name, m.issym() or m.islnk() or m.isdev()) for m in tf.getmembers()]
     else:
-        raise DownloadError(f"{archive}: not a zip or tar archive")
+        raise DownloadError(f"{archive}: not a zip or tar archive (an error page instead of the data?)")
     for name, special in members:
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if special or name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
@@ -152,21 +138,13 @@ def fetch(
 ) -> Path:
     """Download (once) and unpack a registered data set; return the unpacked folder.
 
-    Parameters
-    ----------
-    name : a key of :data:`DOWNLOADS`, or a :class:`DownloadSpec`.
-    cache_dir : where archives and folders go (default ``data/downloads/``).
-    sha256 : the hash to check against, overriding the registry's.
-    allow_unpinned : for an entry without a hash: download anyway, print its hash and
-        record it in ``pins.json`` so later fetches are checked against it.
-    download : False refuses to download (only an earlier complete fetch is returned).
-    progressbar, retries, timeout_s : pooch's progress bar, how many times a failed
-        transfer is started again (pooch waits 1 s, 2 s, ... in between) and the
-        timeout in seconds of each connection and read.
-
+    ``name`` is a key of :data:`DOWNLOADS` or a :class:`DownloadSpec`; ``cache_dir`` defaults
+    to ``data/downloads/``; ``sha256`` overrides the registry's hash; ``allow_unpinned``
+    downloads an entry without one and records its hash in ``pins.json``; ``download=False``
+    only returns an earlier complete fetch. ``retries``: how often pooch starts a failed
+    transfer again (waiting 1 s, 2 s, ...); ``timeout_s``: per connection and read.
     Raises :class:`UnpinnedDownloadError` (before any request), :class:`ChecksumMismatchError`
-    or :class:`DownloadError` (nothing kept). The archive stays in the cache beside the
-    folder; delete both to free the space.
+    or :class:`DownloadError` (nothing kept). Delete the archive and folder to free the space.
     """
     if not isinstance(name, DownloadSpec) and name not in DOWNLOADS:
         raise KeyError(f"no download named {name!r}; known: {sorted(DOWNLOADS)}")
@@ -174,7 +152,8 @@ def fetch(
     cache = Path(cache_dir) if cache_dir else data_root() / "downloads"
     folder, marker = cache / spec.name, cache / spec.name / _COMPLETE_MARKER
     pinned = _read_pins(cache).get(spec.name) or {}
-    expected = (sha256 or spec.sha256 or (pinned.get("sha256") if pinned.get("url") == spec.url else None) or "").lower()
+    pin = pinned.get("sha256") if pinned.get("url") == spec.url else None
+    expected = (sha256 or spec.sha256 or pin or "").lower()
     if marker.is_file() and (not expected or marker.read_text().strip() == expected):
         return folder  # unpacked by an earlier complete fetch
     if not download:
@@ -185,7 +164,8 @@ def fetch(
             f"(download_sha256='...' for load_dataset, sha256='...' for fetch), or allow_unpinned=True to "
             f"download once, record the hash in {cache / 'pins.json'} and check every later download against it."
         )
-    registry = pooch.create(path=cache, base_url="", registry={spec.filename: f"sha256:{expected}" if expected else None},
+    known_hash = f"sha256:{expected}" if expected else None
+    registry = pooch.create(path=cache, base_url="", registry={spec.filename: known_hash},
                             urls={spec.filename: spec.url}, retry_if_failed=retries)
     downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout_s)
     try:
@@ -200,8 +180,8 @@ def fetch(
                             "no partial file was kept, run again to retry") from exc
     actual = expected or pooch.file_hash(str(archive))
     if not expected:
-        pins = _read_pins(cache) | {spec.name: {"url": spec.url, "sha256": actual,
-                                                "recorded": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}}
+        recorded = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        pins = _read_pins(cache) | {spec.name: {"url": spec.url, "sha256": actual, "recorded": recorded}}
         (cache / "pins.json").write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n")
         print(f"{spec.name}: downloaded without a pinned hash; SHA-256 {actual} recorded in {cache / 'pins.json'}. "
               "Verify it and pin it in workbook/sources/downloads.py.")

@@ -23,7 +23,6 @@ Notebook: every notebook, through ``load_dataset("folder_csv" | "original_bundle
 
 from __future__ import annotations
 
-from csv import reader as _csv_reader
 from pathlib import Path
 
 from workbook.sources.downloads import fetch
@@ -70,25 +69,17 @@ def load_folder_csv(
 
     Parameters
     ----------
-    data_dir : the folder; the table is looked for in it.
-    csv : the table, relative to ``data_dir`` or absolute; default: the only ``.csv`` /
-        ``.tsv`` file in ``data_dir``.
-    path_column : column with each recording's file, relative to ``audio_dir`` (absolute
-        paths work too).
-    age_column : column with the age in years or as a Common Voice group (None: no ages).
-    gender_column : column with the gender (female/male/other and common spellings; None:
-        no genders).
-    speaker_column : column naming the speaker. None: each clip gets a pseudo id and the
-        report warns that speaker leakage cannot be ruled out.
-    speaker_proxy : columns whose joined values stand in for a speaker when there is no
-        speaker column (e.g. ``["age", "gender", "accent"]``).
-    audio_dir : folder the paths are relative to (default: the table's folder).
-    sep : field separator (default: tab for ``.tsv``, comma otherwise).
-    quoting : ``"minimal"`` (standard CSV) or ``"none"`` (quotes are plain characters).
-    check_audio : ``"none"``, ``"header"`` (default) or ``"decode"``; n_jobs : processes
-        for ``"decode"``.
-
-    Its report lists every dropped row with its line in the table.
+    data_dir : the folder; csv : the table in it (relative or absolute; default: its only
+        ``.csv`` / ``.tsv``).
+    path_column : each recording's file, relative to ``audio_dir`` (default: the table's folder).
+    age_column : age in years or as a Common Voice group; gender_column : female / male /
+        other and common spellings (either None: not given).
+    speaker_column : the speaker; None: a pseudo id per clip, and the report warns that
+        speaker leakage cannot be ruled out. speaker_proxy : columns whose joined values
+        stand in for a missing speaker (e.g. ``["age", "gender", "accent"]``).
+    sep, quoting : field separator (default tab for ``.tsv``, else comma); ``"minimal"``
+        (standard CSV) or ``"none"`` (quotes are plain characters).
+    check_audio : ``"none"``, ``"header"`` (default) or ``"decode"`` (over ``n_jobs`` processes).
     """
     ignored = check_params("load_folder_csv", notebook_params, check_audio)
     root = open_folder(data_dir, "folder_csv", "the folder holding your recordings and their CSV")
@@ -147,24 +138,16 @@ def load_original_bundle(
 ) -> LoadedDataset:
     """Load the original analysis's bundle: a CSV of ``filename, age, gender, ...`` + ``audio_dataset/``.
 
-    Parameters
-    ----------
-    data_dir : the unpacked bundle (or a folder above it). None: the download cache
-        (``data/downloads/original_bundle/``), fetched first if missing and ``download``.
-    csv : the table when the folder holds several CSVs.
-    path_column, age_column, gender_column : the bundle's column names.
-    speaker_column : ``"auto"`` uses a column named speaker / client_id / ... if the CSV
-        has one; otherwise (as in the Kaggle-derived bundle) each clip gets a pseudo id and
-        the report warns that speaker leakage cannot be ruled out.
-    speaker_proxy : columns standing in for a speaker (e.g. ``["age", "gender", "accent"]``).
-    check_audio, n_jobs : see :func:`load_folder_csv`.
-    download, download_sha256, allow_unpinned : see :func:`workbook.sources.downloads.fetch`
-        (``sha256``); the bundle has no published checksum, so the first download needs
-        ``download_sha256`` or ``allow_unpinned=True``.
-
-    File names are looked up in ``audio_dataset/``, then by their last component there
-    (``cv-valid-train/sample-000001.mp3`` finds ``audio_dataset/sample-000001.mp3``),
-    then beside the CSV.
+    ``data_dir`` is the unpacked bundle or a folder above it; None: the download cache
+    (``data/downloads/original_bundle/``), fetched first if ``download``. The bundle has no
+    published checksum, so the first download needs ``download_sha256`` or
+    ``allow_unpinned=True`` (see :func:`workbook.sources.downloads.fetch`).
+    ``speaker_column="auto"`` uses a column named speaker / client_id / ... if there is one;
+    otherwise (as in the Kaggle-derived bundle) each clip gets a pseudo id and the report
+    warns of speaker leakage. Other parameters: see :func:`load_folder_csv`. File names are
+    looked up in ``audio_dataset/``, then by their last component there
+    (``cv-valid-train/sample-000001.mp3`` finds ``audio_dataset/sample-000001.mp3``), then
+    beside the CSV.
     """
     ignored = check_params("load_original_bundle", notebook_params, check_audio)
     if data_dir is None:
@@ -176,10 +159,7 @@ def load_original_bundle(
         audio = table.parent / "audio_dataset"
     else:
         audio, table = _find_bundle(root)
-    if speaker_column == "auto":
-        with open(table, newline="", encoding="utf-8-sig", errors="replace") as fh:
-            header = [c.strip() for c in next(_csv_reader(fh), [])]
-        speaker_column = next((c for c in _SPEAKER_COLUMN_NAMES if c in header), None)
+    speaker_column = _SPEAKER_COLUMN_NAMES if speaker_column == "auto" else speaker_column
     candidates, problems, kind = read_rows(
         table, root, audio_dirs=[audio, table.parent], path_column=path_column, age_column=age_column,
         gender_column=gender_column, speaker_column=speaker_column, speaker_proxy=speaker_proxy, try_basename=True,

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from helpers.audio import AudioLoadError, audio_info, load_audio
+from helpers.audio import audio_info, load_audio
 from workbook.manifest import validate_manifest
 from workbook.sources.report import SPEAKER_LEAKAGE_WARNING, SPEAKER_PROXY_NOTE, LoadReport
 
-__all__ = ["LoadedDataset", "check_audio_files", "check_params", "finish_load"]
+__all__ = ["LoadedDataset", "check_params", "finish_load"]
 
 _CHECK_AUDIO = ("none", "header", "decode")
 
@@ -79,10 +79,8 @@ def _probe(path: str, decode: bool) -> tuple[str | None, float, float]:
     """``(problem or None, sr_hz, duration_s)`` of one file; never raises."""
     try:
         info = audio_info(path)
-    except AudioLoadError as exc:
-        return exc.problem, np.nan, np.nan
-    except Exception as exc:  # keep going whatever libsndfile says
-        return f"cannot read header ({type(exc).__name__}: {exc})", np.nan, np.nan
+    except Exception as exc:  # AudioLoadError says what is wrong; keep going whatever libsndfile says
+        return getattr(exc, "problem", f"cannot read header ({type(exc).__name__}: {exc})"), np.nan, np.nan
     sr_hz, duration_s = float(info["sr_hz"]), float(info["duration_s"])
     if not decode:
         if info["frames"] <= 0:
@@ -90,10 +88,8 @@ def _probe(path: str, decode: bool) -> tuple[str | None, float, float]:
         return None, sr_hz, duration_s
     try:
         y, native_sr = load_audio(path, sr=None)
-    except AudioLoadError as exc:
-        return exc.problem, sr_hz, duration_s
     except Exception as exc:
-        return f"decoding failed ({type(exc).__name__}: {exc})", sr_hz, duration_s
+        return getattr(exc, "problem", f"decoding failed ({type(exc).__name__}: {exc})"), sr_hz, duration_s
     # load_audio checks completeness for WAV and Ogg; MP3 headers (Xing/LAME) state a
     # frame count too, so a file that decodes to far fewer samples is truncated.
     if info["format"] in ("MP3", "MPEG") and info["frames"] and len(y) < 0.95 * info["frames"]:
@@ -101,7 +97,7 @@ def _probe(path: str, decode: bool) -> tuple[str | None, float, float]:
     return None, float(native_sr), len(y) / native_sr
 
 
-def check_audio_files(paths: list[str], level: str, *, n_jobs: int = 2) -> pd.DataFrame:
+def _check_audio_files(paths: list[str], level: str, *, n_jobs: int = 2) -> pd.DataFrame:
     """Check recordings; one row per path with ``problem`` (None if fine), ``sr_hz`` and ``duration_s``.
 
     ``level`` is ``header`` (libsndfile reads the header: catches empty and non-audio files,
@@ -146,17 +142,19 @@ def finish_load(
     n_rows = len(candidates)
     validation = validate_manifest(candidates.reset_index(drop=True).assign(_row=np.arange(n_rows)), check_files=True)
     manifest, frames = validation.manifest, [validation.problems]
-    checked = check_audio_files(list(dict.fromkeys(manifest["path"])), check_audio, n_jobs=n_jobs).set_index("path")
+    checked = _check_audio_files(list(dict.fromkeys(manifest["path"])), check_audio, n_jobs=n_jobs)
+    checked = checked.set_index("path")
     problem = manifest["path"].map(checked["problem"])
     bad = problem.notna().to_numpy()
-    frames.append(manifest.loc[bad, ["_row", "source_file", "source_line", "path"]].rename(columns={"_row": "row"})
-                  .assign(column="path", problem="unreadable audio: " + problem[bad].astype(str), reason="unreadable audio",
-                          action="dropped"))
+    unreadable = manifest.loc[bad, ["_row", "source_file", "source_line", "path"]].rename(columns={"_row": "row"})
+    frames.append(unreadable.assign(column="path", problem="unreadable audio: " + problem[bad].astype(str),
+                                    reason="unreadable audio", action="dropped"))
     for col in ("sr_hz", "duration_s"):  # the source's own values win
         manifest[col] = manifest[col] if col in manifest.columns else manifest["path"].map(checked[col]).astype(float)
     # malformed lines are numbered after the candidates, so every input row has a number
-    frames.append(pd.DataFrame(parse_problems, columns=["source_file", "source_line", "problem"])
-                  .assign(row=np.arange(n_rows, n_rows + len(parse_problems)), reason="malformed row", action="dropped"))
+    malformed = pd.DataFrame(parse_problems, columns=["source_file", "source_line", "problem"])
+    frames.append(malformed.assign(row=np.arange(n_rows, n_rows + len(malformed)), reason="malformed row",
+                                   action="dropped"))
     problems = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     problems = problems.sort_values(["source_file", "source_line", "row"], kind="stable", na_position="last")
 

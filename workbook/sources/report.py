@@ -119,7 +119,8 @@ class LoadReport:
         speakers = self.clips_per_speaker.index
         with_age = self.kept.loc[has_age & self.kept["speaker"].isin(speakers), "speaker"]
         rows = {"read": self.n_input, "kept": self.n_kept, "dropped": self.n_dropped}
-        rows |= {f"dropped: {r}": n for r, n in dropped.items()} | {f"kept, flagged: {r}": n for r, n in flagged.items()}
+        rows |= {f"dropped: {r}": n for r, n in dropped.items()}
+        rows |= {f"kept, flagged: {r}": n for r, n in flagged.items()}
         rows |= {"with an age group": has_age.sum(), "with a gender": has_gender.sum(),
                  "labelled (age group and gender)": (has_age & has_gender).sum(),
                  f"speakers ({self.speaker_ids} ids)": len(speakers), "speakers with an age label": with_age.nunique()}
@@ -143,7 +144,8 @@ class LoadReport:
         counts = self.clips_per_speaker
         binned = pd.cut(counts, bins=[0, 1, 2, 5, 10, 50, np.inf], labels=["1", "2", "3-5", "6-10", "11-50", "51+"])
         grouped = counts.groupby(binned, observed=False)
-        return pd.DataFrame({"speakers": grouped.size(), "clips": grouped.sum()}).astype(int).rename_axis("clips per speaker")
+        table = pd.DataFrame({"speakers": grouped.size(), "clips": grouped.sum()}).astype(int)
+        return table.rename_axis("clips per speaker")
 
     def summary(self) -> str:
         """The report as plain text: source, the non-zero counts, labels and warnings."""

@@ -21,13 +21,13 @@ import pandas as pd
 
 from workbook.manifest import AGE_GROUPS, REQUIRED_COLUMNS
 
-__all__ = ["DataLayoutError", "open_folder", "read_rows", "read_table", "relative_source", "split_age_values"]
+__all__ = ["DataLayoutError", "open_folder", "read_rows", "relative_source", "split_age_values"]
 
 #: Age-group spellings seen outside Common Voice, mapped to Common Voice's.
 _AGE_GROUP_SPELLINGS = {g: g for g in AGE_GROUPS} | {"forties": "fourties", "teen": "teens"}
 
 #: Columns a loader adds; a source column with one of these names is kept as ``source_<name>``.
-_RESERVED_COLUMNS = set(REQUIRED_COLUMNS) | {"clip", "gender_source", "sr_hz", "duration_s", "source_file", "source_line"}
+_RESERVED_COLUMNS = {*REQUIRED_COLUMNS, "clip", "gender_source", "sr_hz", "duration_s", "source_file", "source_line"}
 
 
 class DataLayoutError(ValueError):
@@ -35,7 +35,7 @@ class DataLayoutError(ValueError):
 
 
 def open_folder(data_dir: str | Path | None, loader: str, expected: str) -> Path:
-    """``data_dir`` as an absolute folder; a clear error if it is None (naming what ``loader`` expects) or not a folder."""
+    """``data_dir`` as an absolute folder; an error naming what ``loader`` ``expected`` if it is None or no folder."""
     if data_dir is None:
         raise DataLayoutError(f"{loader} needs data_dir: {expected}")
     root = Path(data_dir).expanduser().resolve()
@@ -52,7 +52,7 @@ def relative_source(path: Path, root: Path) -> str:
         return str(path)
 
 
-def read_table(path: str | Path, *, sep: str, quoting: str = "minimal") -> tuple[pd.DataFrame, list[dict]]:
+def _read_table(path: str | Path, *, sep: str, quoting: str = "minimal") -> tuple[pd.DataFrame, list[dict]]:
     """Read a delimited text table row by row; malformed lines are reported, not fatal.
 
     ``sep`` is ``"\\t"`` (Common Voice TSVs) or ``","``; ``quoting`` is ``"none"`` (quotes
@@ -131,7 +131,7 @@ def read_rows(
     path_column: str,
     age_column: str | None,
     gender_column: str | None,
-    speaker_column: str | None,
+    speaker_column: str | tuple[str, ...] | None,
     speaker_proxy: list[str] | None = None,
     sep: str = ",",
     quoting: str = "minimal",
@@ -142,21 +142,24 @@ def read_rows(
     """Read ``table_path`` into candidate manifest rows; return them, its malformed lines and the speaker-id kind.
 
     Each recording is looked up under ``audio_dirs`` in order. Speaker ids come from
-    ``speaker_column`` (kind ``"real"``), else from the joined values of the
+    ``speaker_column`` (kind ``"real"``; a tuple: the first of these the table has), else from the joined values of the
     ``speaker_proxy`` columns (``"proxy"``), else one pseudo id per clip (``"pseudo"``).
     A named column the table lacks is an error naming the parameter to set, unless
     ``optional_columns`` (then it is treated as absent). ``source_file`` is the table's
     path relative to ``root``.
     """
-    table, problems = read_table(table_path, sep=sep, quoting=quoting)
+    table, problems = _read_table(table_path, sep=sep, quoting=quoting)
     columns = [c for c in table.columns if c != "source_line"]
     source_name = relative_source(table_path, root)
+    if isinstance(speaker_column, tuple):
+        speaker_column = next((c for c in speaker_column if c in columns), None)
     named = {"path_column": path_column, "age_column": age_column, "gender_column": gender_column,
              "speaker_column": speaker_column}
     for parameter, column in named.items():
         if column is not None and column not in columns:
             if not optional_columns or parameter == "path_column":
-                raise DataLayoutError(f"{table_path}: no column {column!r} (set {parameter}=...); the table has {columns}")
+                raise DataLayoutError(
+                    f"{table_path}: no column {column!r} (set {parameter}=...); the table has {columns}")
             named[parameter] = None
     missing = [c for c in speaker_proxy or () if c not in columns]
     if missing:

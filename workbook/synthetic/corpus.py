@@ -339,7 +339,9 @@ def corpus_is_complete(root: str | Path, config: CorpusConfig) -> bool:
     return meta.get("generator_version") == GENERATOR_VERSION and meta.get("config") == asdict(config)
 
 
-def generate_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True) -> Path:
+def generate_corpus(
+    root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True
+) -> Path:
     """Write a complete corpus into ``root`` (which must not exist) with ``n_jobs`` processes. Returns ``root``."""
     root = Path(root)
     if root.exists():
@@ -351,7 +353,8 @@ def generate_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, 
     if n_jobs == 1:
         per_speaker = [_render_speaker(config, str(root), i) for i in indices]
     else:
-        per_speaker = Parallel(n_jobs=n_jobs, batch_size=4)(delayed(_render_speaker)(config, str(root), i) for i in indices)
+        jobs = (delayed(_render_speaker)(config, str(root), i) for i in indices)
+        per_speaker = Parallel(n_jobs=n_jobs, batch_size=4)(jobs)
     manifest = pd.DataFrame([row for rows in per_speaker for row in rows])
     manifest["age_group"] = pd.Categorical(manifest["age_group"], categories=AGE_GROUPS, ordered=True)
     write_manifest(manifest, root / "manifest.csv")
@@ -368,7 +371,9 @@ def generate_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, 
     return root
 
 
-def ensure_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True) -> Path:
+def ensure_corpus(
+    root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True
+) -> Path:
     """Generate the corpus at ``root`` unless an identical one is already there.
 
     A corpus of another configuration or generator version in ``root`` is replaced. A
