@@ -175,11 +175,11 @@ def render(
     lead = int(round(cond.lead_s * sr))
     n_speech = len(utt.speech)
     n = lead + n_speech + int(round(cond.trail_s * sr))
+    region = slice(lead, lead + n_speech)
     x = np.zeros(n)
-    x[lead : lead + n_speech] = utt.speech
+    x[region] = utt.speech
     mic = rec.microphone_sos(channel)
     clean = signal.sosfilt(mic, x)
-    region = slice(lead, lead + n_speech)
     clean *= 10 ** (cond.level_dbfs / 20.0) / np.sqrt(np.mean(clean[region] ** 2))
 
     floor = signal.sosfilt(mic, rec.coloured_noise(n, channel.floor_beta, rng))  # room tone, via the mic
@@ -207,32 +207,19 @@ def render(
             click_times.append(round(i / sr, 4))
 
     mix = clean + noise + clicks
-    if cond.overdrive > 0:
-        gain = cond.overdrive / np.abs(clean).max()
-    else:
-        gain = min(1.0, 0.95 / np.abs(mix).max())
+    gain = cond.overdrive / np.abs(clean).max() if cond.overdrive > 0 else min(1.0, 0.95 / np.abs(mix).max())
     clean, noise, clicks, mix = clean * gain, noise * gain, clicks * gain, mix * gain
     clipped_fraction = float(np.mean(np.abs(mix) >= 1.0))
     mix = np.clip(mix, -1.0, 1.0)
 
     f0_track = np.full(n, np.nan)
     f0_track[region] = utt.f0_hz
-    info = {
-        "duration_s": n / sr,
-        "speech_start_s": lead / sr,
-        "speech_end_s": (lead + n_speech) / sr,
-        "f0_hz": utt.f0_median_hz,
-        "speaking_rate_sps": utt.articulation_rate_sps,
-        "n_syllables": utt.n_syllables,
-        "pause_ratio": utt.pause_ratio,
-        "voiced_fraction": utt.voiced_fraction,
-        "snr_db": cond.snr_db,
-        "noise_type": cond.noise_type,
-        "n_clicks": len(click_times),
-        "click_times_s": ";".join(f"{t:.4f}" for t in click_times),
-        "clipped_fraction": clipped_fraction,
-        "level_dbfs": cond.level_dbfs + 20 * np.log10(gain),
-    }
+    info = {"duration_s": n / sr, "speech_start_s": lead / sr, "speech_end_s": (lead + n_speech) / sr,
+            "f0_hz": utt.f0_median_hz, "speaking_rate_sps": utt.articulation_rate_sps, "n_syllables": utt.n_syllables,
+            "pause_ratio": utt.pause_ratio, "voiced_fraction": utt.voiced_fraction, "snr_db": cond.snr_db,
+            "noise_type": cond.noise_type, "n_clicks": len(click_times),
+            "click_times_s": ";".join(f"{t:.4f}" for t in click_times), "clipped_fraction": clipped_fraction,
+            "level_dbfs": cond.level_dbfs + 20 * np.log10(gain)}
     return RenderedClip(mix=mix, clean=clean, noise=noise, clicks=clicks, f0_hz=f0_track, sr=sr, info=info)
 
 

@@ -23,18 +23,14 @@ __all__ = ["Utterance", "Voice", "synthesize_utterance"]
 #: Formants F1-F5 in Hz of five vowels for a reference vocal tract of 17 cm (adult male),
 #: after Peterson & Barney (1952); F4/F5 from the neutral tube.
 _VOWEL_FORMANTS_HZ = {
-    "i": (270.0, 2290.0, 3010.0, 3500.0, 4200.0),
-    "e": (530.0, 1840.0, 2480.0, 3500.0, 4200.0),
-    "a": (730.0, 1090.0, 2440.0, 3400.0, 4200.0),
-    "o": (570.0, 840.0, 2410.0, 3400.0, 4200.0),
+    "i": (270.0, 2290.0, 3010.0, 3500.0, 4200.0), "e": (530.0, 1840.0, 2480.0, 3500.0, 4200.0),
+    "a": (730.0, 1090.0, 2440.0, 3400.0, 4200.0), "o": (570.0, 840.0, 2410.0, 3400.0, 4200.0),
     "u": (300.0, 870.0, 2240.0, 3400.0, 4200.0),
 }
 #: Voiced consonants (nasal murmur /m n/, approximants /l w/): low F1, weak upper formants.
 _SONORANT_FORMANTS_HZ = {
-    "m": (250.0, 1100.0, 2300.0, 3300.0, 4200.0),
-    "n": (250.0, 1500.0, 2500.0, 3300.0, 4200.0),
-    "l": (350.0, 1100.0, 2700.0, 3400.0, 4200.0),
-    "w": (300.0, 700.0, 2200.0, 3300.0, 4200.0),
+    "m": (250.0, 1100.0, 2300.0, 3300.0, 4200.0), "n": (250.0, 1500.0, 2500.0, 3300.0, 4200.0),
+    "l": (350.0, 1100.0, 2700.0, 3400.0, 4200.0), "w": (300.0, 700.0, 2200.0, 3300.0, 4200.0),
 }
 _SONORANT_GAIN = 0.35  # murmur is about 9 dB weaker than the vowel
 _FORMANT_BANDWIDTHS_HZ = (70.0, 100.0, 140.0, 200.0, 260.0)
@@ -149,14 +145,10 @@ def synthesize_utterance(
     syl = np.exp(0.25 * rng.standard_normal(n_syllables))
     syl = syl / syl.mean() / rate  # mean syllable duration is exactly 1 / rate
     # phrases of 3-7 syllables, pauses of 0.15-0.5 s between them
-    breaks = []
-    i = 0
-    while True:
-        i += int(rng.integers(3, 8))
-        if i >= n_syllables:
-            break
-        breaks.append(i)
-    pauses = {b: float(rng.uniform(0.15, 0.5)) for b in breaks}
+    breaks = [int(rng.integers(3, 8))]
+    while breaks[-1] < n_syllables:
+        breaks.append(breaks[-1] + int(rng.integers(3, 8)))
+    pauses = {b: float(rng.uniform(0.15, 0.5)) for b in breaks[:-1]}
 
     # lay out segments: (kind, start_s, end_s, extra)
     segments = []
