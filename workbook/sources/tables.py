@@ -142,8 +142,9 @@ def read_rows(
     """Read ``table_path`` into candidate manifest rows; return them, its malformed lines and the speaker-id kind.
 
     Each recording is looked up under ``audio_dirs`` in order. Speaker ids come from
-    ``speaker_column`` (kind ``"real"``; a tuple: the first of these the table has), else from the joined values of the
-    ``speaker_proxy`` columns (``"proxy"``), else one pseudo id per clip (``"pseudo"``).
+    ``speaker_column`` (kind ``"real"``; a tuple: the first of these the table has), else
+    from the joined values of the ``speaker_proxy`` columns (``"proxy"``), else one pseudo
+    id per clip (``"pseudo"``).
     A named column the table lacks is an error naming the parameter to set, unless
     ``optional_columns`` (then it is treated as absent). ``source_file`` is the table's
     path relative to ``root``.
