@@ -1,15 +1,17 @@
-"""Tests of workbook.sources.downloads against a local HTTP server the tests start.
+"""Tests of workbook.sources.downloads (pooch) against a local HTTP server the tests start.
 
 The server listens on 127.0.0.1 only, serves bytes the test gives it, can cut a transfer
 short, and is shut down by the fixture. Every request has a short timeout and a bounded
-number of attempts, so no test can hang.
+number of attempts, so no test can hang; nothing touches the internet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
+import tarfile
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,20 +22,16 @@ import pytest
 import soundfile as sf
 
 from workbook.datasets import load_dataset
-from workbook.sources import downloads as dl
 from workbook.sources.downloads import (
     DOWNLOADS,
     ChecksumMismatchError,
     DownloadError,
     DownloadSpec,
     UnpinnedDownloadError,
-    cached_download,
-    download_file,
-    extract_archive,
     fetch,
 )
 
-FAST = {"progressbar": False, "timeout_s": 5.0, "backoff_s": 0.0}
+FAST = {"progressbar": False, "timeout_s": 5.0}
 
 
 def sha(data: bytes) -> str:
@@ -108,78 +106,78 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-PAYLOAD = bytes(range(256)) * 4000  # 1 MB
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
 
 
-def test_download_success_and_cache(server, tmp_path: Path):
+PAYLOAD = zip_bytes({"top/data.bin": bytes(range(256)) * 4000})  # 1 MB, stored uncompressed
+
+
+def spec_for(base: str, path: str, data: bytes | None, name: str = "thing") -> DownloadSpec:
+    return DownloadSpec(name=name, url=f"{base}{path}", filename=path.strip("/"), sha256=data and sha(data),
+                        sha256_source="computed by the test from the archive it built", licence="test",
+                        loader="folder_csv")
+
+
+def test_download_unpack_and_cache(server, tmp_path: Path):
     base, routes = server
-    routes.bodies["/data.bin"] = PAYLOAD
-    out = download_file(f"{base}/data.bin", tmp_path / "data.bin", sha256=sha(PAYLOAD), **FAST)
-    assert out.read_bytes() == PAYLOAD
+    routes.bodies["/a.zip"] = PAYLOAD
+    folder = fetch(spec_for(base, "/a.zip", PAYLOAD), cache_dir=tmp_path, **FAST)
+    assert folder == tmp_path / "thing"
+    assert (folder / "top" / "data.bin").read_bytes() == bytes(range(256)) * 4000
     n = len(routes.log)
-    download_file(f"{base}/data.bin", tmp_path / "data.bin", sha256=sha(PAYLOAD), **FAST)
+    assert fetch(spec_for(base, "/a.zip", PAYLOAD), cache_dir=tmp_path, **FAST) == folder
     assert len(routes.log) == n  # cached: no second request
-    assert leftovers(tmp_path) == ["data.bin"]
+    assert leftovers(tmp_path) == ["a.zip", "thing"]
 
 
 def test_checksum_mismatch_leaves_nothing(server, tmp_path: Path):
     base, routes = server
-    routes.bodies["/data.bin"] = PAYLOAD
+    routes.bodies["/a.zip"] = PAYLOAD
+    spec = DownloadSpec(name="thing", url=f"{base}/a.zip", filename="a.zip", sha256="0" * 64,
+                        sha256_source="a wrong hash", licence="test", loader="folder_csv")
     with pytest.raises(ChecksumMismatchError, match="does not match the pinned"):
-        download_file(f"{base}/data.bin", tmp_path / "c" / "data.bin", sha256="0" * 64, **FAST)
+        fetch(spec, cache_dir=tmp_path / "c", retries=0, **FAST)
     assert leftovers(tmp_path / "c") == []
 
 
-def test_corrupt_cached_file_is_replaced(server, tmp_path: Path):
+def test_corrupt_cached_archive_is_replaced(server, tmp_path: Path):
     base, routes = server
-    routes.bodies["/data.bin"] = PAYLOAD
-    (tmp_path / "data.bin").write_bytes(b"half a file")
-    out = download_file(f"{base}/data.bin", tmp_path / "data.bin", sha256=sha(PAYLOAD), **FAST)
-    assert out.read_bytes() == PAYLOAD
+    routes.bodies["/a.zip"] = PAYLOAD
+    (tmp_path / "a.zip").write_bytes(b"half a file")
+    folder = fetch(spec_for(base, "/a.zip", PAYLOAD), cache_dir=tmp_path, **FAST)
+    assert (tmp_path / "a.zip").read_bytes() == PAYLOAD and (folder / "top" / "data.bin").is_file()
 
 
-def test_interrupted_transfer_resumes_with_range(server, tmp_path: Path):
+def test_cut_transfer_is_started_again(server, tmp_path: Path):
     base, routes = server
-    routes.bodies["/data.bin"] = PAYLOAD
-    routes.mode["/data.bin"] = "cut-once"
-    out = download_file(f"{base}/data.bin", tmp_path / "data.bin", sha256=sha(PAYLOAD), **FAST)
-    assert out.read_bytes() == PAYLOAD
-    ranges = [r for p, r in routes.log if p == "/data.bin"]
-    assert ranges[0] is None and ranges[1] is not None and ranges[1].startswith("bytes=")
-    assert int(ranges[1].split("=")[1].rstrip("-")) > 0  # resumed, not restarted
+    routes.bodies["/a.zip"] = PAYLOAD
+    routes.mode["/a.zip"] = "cut-once"
+    folder = fetch(spec_for(base, "/a.zip", PAYLOAD), cache_dir=tmp_path, retries=1, **FAST)
+    assert (tmp_path / "a.zip").read_bytes() == PAYLOAD and (folder / "top" / "data.bin").is_file()
+    assert [r for p, r in routes.log if p == "/a.zip"] == [None, None]  # pooch restarts, no Range
 
 
-def test_interrupted_transfer_restarts_when_server_ignores_range(server, tmp_path: Path):
+def test_transfer_that_keeps_failing_gives_up_cleanly(server, tmp_path: Path):
     base, routes = server
-    routes.bodies["/data.bin"] = PAYLOAD
-    routes.mode["/data.bin"] = "cut-once-norange"
-    out = download_file(f"{base}/data.bin", tmp_path / "data.bin", sha256=sha(PAYLOAD), **FAST)
-    assert out.read_bytes() == PAYLOAD
-
-
-def test_interrupted_transfer_gives_up_cleanly(server, tmp_path: Path):
-    base, routes = server
-    routes.bodies["/data.bin"] = PAYLOAD
-    routes.mode["/data.bin"] = "cut-always"
-    with pytest.raises(DownloadError, match="transfer interrupted") as info:
-        download_file(f"{base}/data.bin", tmp_path / "d" / "data.bin", sha256=sha(PAYLOAD), max_attempts=3, **FAST)
+    routes.bodies["/a.zip"] = PAYLOAD
+    routes.mode["/a.zip"] = "cut-always"
+    with pytest.raises(DownloadError, match="after 3 attempt") as info:
+        fetch(spec_for(base, "/a.zip", PAYLOAD), cache_dir=tmp_path / "d", retries=2, **FAST)
     assert not isinstance(info.value, ChecksumMismatchError)
-    assert len([p for p, _ in routes.log if p == "/data.bin"]) == 3
+    assert len([p for p, _ in routes.log if p == "/a.zip"]) == 3
     assert leftovers(tmp_path / "d") == []  # no partial file accepted or left
 
 
 def test_http_error_is_clear(server, tmp_path: Path):
     base, _ = server
-    with pytest.raises(DownloadError, match="HTTP 404"):
-        download_file(f"{base}/nothing.zip", tmp_path / "x.zip", sha256="0" * 64, **FAST)
+    with pytest.raises(DownloadError, match="404"):
+        fetch(spec_for(base, "/nothing.zip", b"x"), cache_dir=tmp_path, retries=0, **FAST)
     assert leftovers(tmp_path) == []
-
-
-def test_file_url(tmp_path: Path):
-    src = tmp_path / "src.bin"
-    src.write_bytes(PAYLOAD)
-    out = download_file(src.as_uri(), tmp_path / "cache" / "copy.bin", sha256=sha(PAYLOAD), **FAST)
-    assert out.read_bytes() == PAYLOAD
 
 
 # ------------------------------------------------------------ archives and fetch
@@ -206,7 +204,7 @@ def test_fetch_and_load_original_bundle_end_to_end(server, tmp_path: Path, monke
     base, routes = server
     data = bundle_zip(tmp_path)
     routes.bodies["/c4_audio_dataset.zip"] = data
-    routes.mode["/c4_audio_dataset.zip"] = "cut-once"
+    routes.mode["/c4_audio_dataset.zip"] = "cut-once"  # the default retries recover
     monkeypatch.setenv("WORKBOOK_DATA", str(tmp_path / "data"))
     spec = DownloadSpec(
         name="original_bundle", url=f"{base}/c4_audio_dataset.zip", filename="c4_audio_dataset.zip",
@@ -214,60 +212,94 @@ def test_fetch_and_load_original_bundle_end_to_end(server, tmp_path: Path, monke
         licence="test", loader="original_bundle",
     )
     monkeypatch.setitem(DOWNLOADS, "original_bundle", spec)
-    monkeypatch.setattr(dl, "ResumingDownloader", _fast_downloader(dl.ResumingDownloader))
     ds = load_dataset("original_bundle", None, n_jobs=1)
     cache = tmp_path / "data" / "downloads"
-    assert cached_download("original_bundle") == cache / "original_bundle"
+    assert ds.root == cache / "original_bundle"
     assert ds.report.n_input == 3 and ds.report.n_kept == 2
     assert ds.report.dropped["reason"].tolist() == ["missing file"]
     assert all(Path(p).is_relative_to(cache) for p in ds.manifest["path"])
     n = len(routes.log)
-    load_dataset("original_bundle", None, n_jobs=1)  # second time: from the cache
+    load_dataset("original_bundle", None, n_jobs=1, download=False)  # second time: from the cache
     assert len(routes.log) == n
-    assert not any(p.name.startswith(".original_bundle.partial") for p in cache.iterdir())
-
-
-def _fast_downloader(cls):
-    class Fast(cls):
-        def __init__(self, **kw):
-            kw.update(progressbar=False, backoff_s=0.0, timeout_s=5.0)
-            super().__init__(**kw)
-
-    return Fast
 
 
 def test_unpinned_download_needs_consent_then_pins(server, tmp_path: Path):
     base, routes = server
     data = bundle_zip(tmp_path)
     routes.bodies["/a.zip"] = data
-    spec = DownloadSpec(name="thing", url=f"{base}/a.zip", filename="a.zip", sha256=None,
-                        sha256_source="unknown in this test", licence="test", loader="original_bundle")
+    spec = spec_for(base, "/a.zip", None)
     cache = tmp_path / "cache"
     with pytest.raises(UnpinnedDownloadError, match="allow_unpinned=True"):
         fetch(spec, cache_dir=cache, **FAST)
+    with pytest.raises(DownloadError, match="download=True"):
+        fetch(spec, cache_dir=cache, download=False, **FAST)
     assert routes.log == []  # refused before any request
     folder = fetch(spec, cache_dir=cache, allow_unpinned=True, **FAST)
     assert (folder / "c4_audio_dataset" / "data.csv").is_file()
     pins = json.loads((cache / "pins.json").read_text())
     assert pins["thing"]["sha256"] == sha(data) and pins["thing"]["url"] == spec.url
+    assert fetch(spec, cache_dir=cache, **FAST) == folder  # pinned now: no consent needed
     # a later fetch of a changed archive is checked against the recorded pin
     (cache / "a.zip").unlink()
     shutil.rmtree(folder)
     routes.bodies["/a.zip"] = data[:-10] + b"0123456789"
     with pytest.raises(ChecksumMismatchError):
-        fetch(spec, cache_dir=cache, **FAST)
+        fetch(spec, cache_dir=cache, retries=0, **FAST)
     assert leftovers(cache) == ["pins.json"]
 
 
-def test_extract_archive_refuses_paths_outside(tmp_path: Path):
-    evil = tmp_path / "evil.zip"
-    with zipfile.ZipFile(evil, "w") as zf:
-        zf.writestr("../outside.txt", "no")
-    with pytest.raises(DownloadError, match="outside"):
-        extract_archive(evil, tmp_path / "out")
-    assert not (tmp_path / "outside.txt").exists()
-    assert not (tmp_path / "out").exists()
-    assert not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir())
+def tar_bytes(add) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        add(tf)
+    return buf.getvalue()
+
+
+def add_file(tf: tarfile.TarFile, name: str, data: bytes = b"no") -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tf.addfile(info, io.BytesIO(data))
+
+
+def add_link(tf: tarfile.TarFile, name: str, target: str) -> None:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = tarfile.SYMTYPE, target
+    tf.addfile(info)
+
+
+@pytest.mark.parametrize("archive", [
+    ("evil.zip", zip_bytes({"ok.txt": b"fine", "../outside.txt": b"no"})),
+    ("evil.zip", zip_bytes({"/tmp/absolute.txt": b"no"})),
+    ("evil.tar.gz", tar_bytes(lambda tf: add_file(tf, "../outside.txt"))),
+    ("evil.tar.gz", tar_bytes(lambda tf: add_file(tf, "/abs/outside.txt"))),
+    ("evil.tar.gz", tar_bytes(lambda tf: (add_link(tf, "link", "../.."), add_file(tf, "link/outside.txt")))),
+], ids=["zip-dotdot", "zip-absolute", "tar-dotdot", "tar-absolute", "tar-symlink"])
+def test_path_traversal_in_archives_is_refused(server, tmp_path: Path, archive):
+    filename, data = archive
+    base, routes = server
+    routes.bodies[f"/{filename}"] = data
+    cache = tmp_path / "cache"
+    with pytest.raises(DownloadError, match="outside its folder"):
+        fetch(spec_for(base, f"/{filename}", data), cache_dir=cache, **FAST)
+    assert leftovers(cache) == [filename]  # the archive is kept (its hash matched), nothing unpacked
+    assert leftovers(tmp_path) == ["cache"]
+
+
+def test_an_error_page_instead_of_an_archive_is_named(server, tmp_path: Path):
+    base, routes = server
+    page = b"<html>Please sign in</html>"
+    routes.bodies["/a.zip"] = page
+    with pytest.raises(DownloadError, match="not a zip or tar archive"):
+        fetch(spec_for(base, "/a.zip", page), cache_dir=tmp_path, **FAST)
+    assert not (tmp_path / "thing").exists()
+
+
+def test_tar_archives_unpack_with_pooch_untar(server, tmp_path: Path):
+    base, routes = server
+    data = tar_bytes(lambda tf: add_file(tf, "top/data.txt", b"hello"))
+    routes.bodies["/a.tar.gz"] = data
+    folder = fetch(spec_for(base, "/a.tar.gz", data), cache_dir=tmp_path, **FAST)
+    assert (folder / "top" / "data.txt").read_bytes() == b"hello"
 
 
 def test_registry_entries_are_complete():

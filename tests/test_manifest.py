@@ -10,7 +10,6 @@ from workbook.manifest import (
     AGE_GROUPS,
     ManifestError,
     age_group_from_years,
-    normalise_gender,
     read_manifest,
     validate_manifest,
     write_manifest,
@@ -33,12 +32,13 @@ def test_age_group_series_is_ordered_category():
     assert codes.iloc[0] < codes.iloc[1] < codes.iloc[2] and codes.iloc[3] == -1
 
 
-def test_gender_spellings():
-    assert normalise_gender("male_masculine") == "male"
-    assert normalise_gender(" Female ") == "female"
-    assert normalise_gender("") is None and normalise_gender(np.nan) is None
-    with pytest.raises(KeyError):
-        normalise_gender("robot")
+def test_gender_spellings(tmp_path):
+    spellings = ["male_masculine", " Female ", "", np.nan, "robot", "non-binary"]
+    df = pd.DataFrame({"path": [f"{i}.wav" for i in range(6)], "speaker": "s", "age_group": "teens",
+                       "age_years": np.nan, "gender": spellings})
+    result = validate_manifest(df)
+    assert list(result.manifest["gender"].astype(object).fillna("-")) == ["male", "female", "-", "-", "other"]
+    assert result.problems.set_index("row").loc[4, "problem"] == "unknown gender: 'robot'"
 
 
 def make_rows(tmp_path):
@@ -84,7 +84,10 @@ def test_validation_reports_every_bad_row(tmp_path):
     assert set(kept_problems["row"]) == {2}
     assert set(kept_problems["problem"]) == {"no age label", "no gender label"}
     assert result.n_dropped == 6
-    assert "9 rows in, 3 kept, 6 dropped" in result.summary()
+    reasons = result.problems.groupby("row")["reason"].agg(set).to_dict()
+    assert reasons == {2: {"no age label", "no gender label"}, 3: {"duplicate"}, 4: {"missing file"},
+                       5: {"missing file", "unknown label"}, 6: {"missing file", "unknown label"},
+                       7: {"missing file", "unknown label"}, 8: {"missing file"}}
     assert len(p) == len(result.problems)
 
 

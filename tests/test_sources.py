@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import unicodedata
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +21,10 @@ import pytest
 import soundfile as sf
 
 from workbook.datasets import LOADERS, load_dataset
-from workbook.manifest import labelled_rows, write_manifest
 from workbook.paths import shared_commonvoice_sample
-from workbook.sources import (
-    SPEAKER_LEAKAGE_WARNING,
-    LoadReport,
-    SpeakerLeakageWarning,
-    display_load_report,
-    speaker_split_warning,
-)
-from workbook.sources.common import DataLayoutError, find_file, read_table, split_age_values
+from workbook.sources import LoadReport, display_load_report
+from workbook.sources.report import SPEAKER_LEAKAGE_WARNING
+from workbook.sources.tables import DataLayoutError, split_age_values
 
 SR = 16000
 
@@ -183,15 +177,16 @@ def test_commonvoice_release_rows_and_report(cv_release: Path):
     assert m.loc["de_1.mp3", "duration_s"] == pytest.approx(0.6, abs=0.08)
     assert m.loc["de_1.mp3", "sr_hz"] == SR
     # counts
-    assert r.n_speakers == ds.manifest["speaker"].nunique() == 8
-    assert r.n_with_age == 9 and r.n_with_gender == 7 and r.n_labelled == 7
+    assert len(r.clips_per_speaker) == ds.manifest["speaker"].nunique() == 8
+    counts = r.overview["count"]
+    assert counts["with an age group"] == 9 and counts["with a gender"] == 7
+    assert counts["labelled (age group and gender)"] == 7
     assert r.clips_per_speaker["spk_a"] == 2
     assert r.label_counts.loc["twenties", "male"] == 1
     assert r.label_counts.loc["total", "total"] == r.n_kept
     assert r.speaker_ids == "real" and r.warnings == []
     assert ds.info["ignored_params"] == {"n_speakers": 300, "clips_per_speaker": 5, "seed": 0}
-    labelled, n_out = labelled_rows(ds.manifest)
-    assert len(labelled) == 7 and n_out == 3
+    assert ds.info["speaker_leakage_possible"] is False
 
 
 def test_commonvoice_forties_in_release_is_read_as_fourties(cv_release: Path):
@@ -213,7 +208,7 @@ def test_commonvoice_decode_catches_truncated_mp3_in_parallel(cv_release: Path):
     ds = load_dataset("commonvoice", cv_release, languages=["de"], check_audio="decode", n_jobs=2)
     dropped = by_line(ds.report, "de/validated.tsv")
     assert dropped[6] == "unreadable audio"
-    detail = ds.report.dropped.set_index("source_line").loc[6, "detail"]
+    detail = ds.report.dropped.set_index("source_line").loc[6, "problem"]
     assert "truncated" in detail
     assert dropped[5] == "unreadable audio"  # zero bytes
     assert "extra_3.mp3" in set(ds.manifest["clip"])
@@ -240,12 +235,12 @@ def test_commonvoice_layout_errors(tmp_path: Path):
         load_dataset("commonvoice", tmp_path / "empty", check_audio="full")
 
 
-def test_read_table_quote_none_and_malformed(tmp_path: Path):
-    p = write_lines(tmp_path / "t.tsv", ["a\tb", 'x "y\t1', "", "too\tmany\tfields", "'q'\t2"])
-    table, problems = read_table(p, sep="\t", quoting="none")
-    assert list(table["a"]) == ['x "y', "'q'"]
-    assert list(table["source_line"]) == [2, 5]
-    assert [p["source_line"] for p in problems] == [4]
+def test_tsv_without_quoting_blank_and_malformed_lines(tmp_path: Path):
+    write_wav(tmp_path / "x.wav")
+    write_lines(tmp_path / "t.tsv", ["path\tnote", 'x.wav\tsaid "hi', "", "too\tmany\tfields", "y.wav\t'q'"])
+    ds = load_dataset("folder_csv", tmp_path, quoting="none", age_column=None, gender_column=None, n_jobs=1)
+    assert list(ds.manifest["note"]) == ['said "hi']
+    assert by_line(ds.report, "t.tsv") == {4: "malformed row", 5: "missing file"}  # line numbers skip the blank
 
 
 # ------------------------------------------------------------- Kaggle layout
@@ -292,16 +287,9 @@ def test_commonvoice_kaggle_rows_pseudo_speakers_and_warning(cv_kaggle: Path):
     # no speaker ids: pseudo ids, flag and loud warning
     assert ds.manifest["speaker"].is_unique
     assert ds.manifest["speaker"].str.startswith("clip:").all()
-    assert r.speaker_ids == "pseudo" and not r.speaker_ids_reliable
-    assert ds.info["speaker_leakage_possible"] is True
-    assert SPEAKER_LEAKAGE_WARNING in r.warnings
-    assert "speaker leakage cannot be ruled out" in r.summary().lower()
-    assert "Speaker leakage cannot be ruled out" in r.to_html()
-    with pytest.warns(SpeakerLeakageWarning):
-        assert speaker_split_warning(ds) == SPEAKER_LEAKAGE_WARNING
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert speaker_split_warning(ds.manifest, warn=False) == SPEAKER_LEAKAGE_WARNING
+    assert r.speaker_ids == "pseudo" and ds.info["speaker_leakage_possible"] is True
+    assert r.warnings == [SPEAKER_LEAKAGE_WARNING]
+    assert "WARNING: Speaker leakage cannot be ruled out" in r.summary()
 
 
 def test_commonvoice_kaggle_speaker_proxy_and_splits(cv_kaggle: Path):
@@ -312,17 +300,14 @@ def test_commonvoice_kaggle_speaker_proxy_and_splits(cv_kaggle: Path):
     m = ds.manifest.set_index("clip")
     assert m.loc["cv-valid-train/sample-000000.mp3", "speaker"] == "proxy:twenties|male|us"
     assert ds.report.speaker_ids == "proxy" and ds.info["speaker_leakage_possible"] is False
-    with pytest.warns(SpeakerLeakageWarning, match="proxy groups"):
-        assert speaker_split_warning(ds)
+    assert len(ds.report.warnings) == 1 and "proxy groups (age, gender, accent)" in ds.report.warnings[0]
     with pytest.raises(DataLayoutError, match="cv-valid-test.csv"):
         load_dataset("commonvoice_kaggle", cv_kaggle, splits=["cv-valid-test"])
 
 
-def test_real_speaker_ids_give_no_split_warning(cv_release: Path):
+def test_real_speaker_ids_give_no_warning(cv_release: Path):
     ds = load_dataset("commonvoice", cv_release, check_audio="none")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert speaker_split_warning(ds) is None
+    assert ds.report.warnings == [] and ds.info["speaker_leakage_possible"] is False
 
 
 # ------------------------------------------------------------ original bundle
@@ -406,7 +391,7 @@ def test_folder_csv_mapped_columns_and_age_years(tmp_path: Path):
     assert m.loc["rec/b.wav", "age_group"] == "fourties" and np.isnan(m.loc["rec/b.wav", "age_years"])
     assert m.loc["rec/f.wav", "age_group"] == "nineties"
     assert m.loc["rec/a.wav", "note"] == "first" and pd.isna(m.loc["rec/b.wav", "note"])
-    assert r.n_speakers == 2 and r.speaker_ids == "real"
+    assert len(r.clips_per_speaker) == 2 and r.speaker_ids == "real"
 
 
 def test_folder_csv_missing_column_names_parameter(tmp_path: Path):
@@ -439,7 +424,7 @@ def test_audiomnist(tmp_path: Path):
     assert reasons.to_dict() == {
         "0_03_0.wav": "unknown label", "7_03_0.wav": "unknown label", "9_02_3.wav": "unreadable audio",
     }
-    assert "1234" in r.dropped.set_index("path").loc[str(data / "03" / "0_03_0.wav"), "detail"]
+    assert "1234" in r.dropped.set_index("path").loc[str(data / "03" / "0_03_0.wav"), "problem"]
     m = ds.manifest.set_index("clip")
     assert m.loc["01/7_01_0.wav", "age_years"] == 30 and m.loc["01/7_01_0.wav", "age_group"] == "thirties"
     assert m.loc["01/7_01_0.wav", "digit"] == 7 and m.loc["01/7_01_0.wav", "native_speaker"] == "no"
@@ -447,53 +432,69 @@ def test_audiomnist(tmp_path: Path):
     # speaker 05 has recordings but no meta entry: kept without labels, flagged
     assert pd.isna(m.loc["05/0_05_0.wav", "age_group"]) and pd.isna(m.loc["05/0_05_0.wav", "gender"])
     assert any("04" in w for w in r.warnings)  # in the meta file, no recordings
-    assert r.n_speakers == 3 and r.speaker_ids == "real"
+    assert len(r.clips_per_speaker) == 3 and r.speaker_ids == "real"
 
 
 # ------------------------------------------------------------- report display
-def test_report_text_html_and_display(cv_release: Path, capsys):
+def test_report_tables_and_text(cv_release: Path, capsys):
     ds = load_dataset("commonvoice", cv_release, check_audio="none")
-    text = ds.report.summary()
+    r = ds.report
+    text = r.summary()
     assert "16 rows read, 11 kept, 5 dropped" in text  # no audio check: the empty mp3 stays
-    assert "missing file" in text and "duplicate" in text and "no age label" in text
-    html = ds.report.to_html()
-    for title in ("Overview", "Dropped and flagged rows", "Clips per speaker", "age group"):
-        assert title in html
-    assert ds.report._repr_html_() == html
+    assert "dropped: missing file" in text and "dropped: duplicate" in text and "flagged: no age label" in text
+    overview = r.overview["count"]
+    assert overview["read"] == 16 and overview["dropped"] == 5 == r.n_dropped
+    assert sum(overview[f"dropped: {reason}"] for reason in
+               ("malformed row", "duplicate", "missing file", "unknown label", "unreadable audio")) == 5
+    assert overview["kept, flagged: no gender label"] == 3
+    # every dropped row is in the problems table with its path (or its line) and reason
+    dropped = r.problems[r.problems["action"] == "dropped"]
+    assert set(dropped["row"]) == set(r.dropped["row"]) and len(r.dropped) == 5
+    assert dropped["reason"].notna().all() and dropped["source_line"].notna().all()
+    assert dropped.loc[dropped["reason"] != "malformed row", "path"].notna().all()
+    assert r.speakers["clips"].sum() == r.n_kept and r.speakers["speakers"].sum() == len(r.clips_per_speaker)
     display_load_report(ds)  # no IPython shell here: prints the summary
     assert "rows read" in capsys.readouterr().out
-    table = ds.report.clips_per_speaker_table()
-    assert table["clips"].sum() == ds.report.n_kept
     assert "clips from" in ds.summary()
-    by_reason = ds.report.dropped_by_reason
-    assert list(by_reason.index) == ["malformed row", "duplicate", "missing file", "unknown label", "unreadable audio"]
-    assert by_reason.sum() == ds.report.n_dropped
 
 
-def test_report_from_manifest_csv(tmp_path: Path):
-    from workbook.manifest import read_manifest
-    from workbook.sources.report import report_from_validation
+def test_display_load_report_shows_dataframes(cv_kaggle: Path, monkeypatch, capsys):
+    import IPython
+    import IPython.display
 
-    write_wav(tmp_path / "a.wav")
-    df = pd.DataFrame(
-        {"path": [str(tmp_path / "a.wav"), str(tmp_path / "gone.wav")], "speaker": ["s1", "s2"],
-         "age_group": ["twenties", "thirties"], "age_years": [np.nan, np.nan], "gender": ["male", "female"]}
-    )
-    write_manifest(df, tmp_path / "manifest.csv")
-    report = report_from_validation("x", str(tmp_path), read_manifest(tmp_path / "manifest.csv"), source_file="manifest.csv")
-    assert by_line(report, "manifest.csv") == {3: "missing file"}
-    assert report.n_kept == 1 and report.n_speakers == 1
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    ds = load_dataset("commonvoice_kaggle", cv_kaggle, n_jobs=1)
+    display_load_report(ds, max_rows=2)
+    warning, overview, labels, speakers, dropped = shown
+    assert isinstance(labels, pd.DataFrame) and labels.loc["total", "total"] == ds.report.n_kept
+    assert speakers.equals(ds.report.speakers)
+    assert list(dropped.columns) == ["row", "source_file", "source_line", "path", "reason", "problem"]
+    assert len(dropped) == 2
+    assert "Speaker leakage cannot be ruled out" in warning.to_html()
+    html = overview.to_html()  # a Styler: the dropped reasons that dropped rows in red
+    red = html.split("background-color: #f8d7da")[0].rsplit("}", 1)[-1]
+    red_rows = {overview.data.index[int(i)] for i in re.findall(r"row(\d+)_col0", red)}
+    assert red_rows == {"dropped: duplicate", "dropped: missing file", "dropped: unknown label",
+                        "dropped: unreadable audio"}
+    assert "first 2; all 4 in report.problems" in capsys.readouterr().out
 
 
-def test_helpers_small(tmp_path: Path):
+def test_synthetic_report_names_manifest_lines(tmp_path: Path):
+    ds = load_dataset("synthetic", tmp_path / "syn", n_speakers=2, clips_per_speaker=1, seed=0, n_jobs=1)
+    assert isinstance(ds.report, LoadReport)
+    assert ds.report.n_input == ds.report.n_kept == 2 and len(ds.report.clips_per_speaker) == 2
+    assert "2 rows read, 2 kept, 0 dropped" in ds.report.summary()
+    Path(ds.manifest.loc[1, "path"]).unlink()
+    again = load_dataset("synthetic", tmp_path / "syn", n_speakers=2, clips_per_speaker=1, seed=0, n_jobs=1)
+    assert by_line(again.report, "manifest.csv") == {3: "missing file"} and again.report.n_kept == 1
+
+
+def test_helpers_small():
     groups, years = split_age_values(pd.Series(["34", "Forties", "", "twenties", "old"]))
     assert list(groups.fillna("-")) == ["-", "fourties", "-", "twenties", "old"]
     assert years.iloc[0] == 34 and years.iloc[1:].isna().all()
-    nfd = unicodedata.normalize("NFD", "é.mp3")
-    write_mp3(tmp_path / nfd)
-    assert find_file(tmp_path, unicodedata.normalize("NFC", "é.mp3")).is_file()
-    write_mp3(tmp_path / "clip.mp3")
-    assert find_file(tmp_path, "clip", extensions=(".mp3",)).name == "clip.mp3"
     assert set(LOADERS) >= {"synthetic", "commonvoice", "commonvoice_kaggle", "original_bundle", "folder_csv", "audiomnist"}
 
 
@@ -508,8 +509,8 @@ def test_real_commonvoice_sample_counts():
     ds = load_dataset("commonvoice", root)
     r = ds.report
     assert r.n_input == 2803 and r.n_kept == 2803 and r.n_dropped == 0  # "2,803 clips, all present"
-    assert r.n_with_age == 2284  # "2,284 with an age label"
-    assert r.n_speakers_with_age == 927  # "from 927 distinct client_ids"
+    assert r.overview["count"]["with an age group"] == 2284  # "2,284 with an age label"
+    assert r.overview["count"]["speakers with an age label"] == 927  # "from 927 distinct client_ids"
     counts = ds.manifest["age_group"].value_counts()
     assert counts["twenties"] == 1039 and counts["fourties"] == 284 and counts["seventies"] == 7
     aged = ds.manifest[ds.manifest["age_group"].notna()]
@@ -523,19 +524,14 @@ def test_real_commonvoice_sample_counts():
 def test_commonvoice_crlf_and_header_only_files(tmp_path: Path):
     root = tmp_path / "cv"
     write_mp3(root / "xx" / "clips" / "a.mp3")
+    write_mp3(root / "xx" / "clips" / "b.mp3")
     (root / "xx" / "validated.tsv").write_bytes(
-        (CV6_HEADER + "\r\n" + "s1\ta.mp3\tHi.\t1\t0\tteens\tfemale\t\txx\t\r\n").encode()
+        (CV6_HEADER + "\r\n" + "s1\ta.mp3\tHi.\t1\t0\tteens\tfemale\t\txx\t\r\n"
+         + "s2\tb\tOld release, no extension.\t1\t0\tteens\tmale\t\txx\t\r\n").encode()
     )
     write_lines(root / "yy" / "validated.tsv", [CV6_HEADER])
     ds = load_dataset("commonvoice", root, n_jobs=1)
-    assert ds.report.n_input == 1 and ds.report.n_kept == 1
+    assert ds.report.n_input == 2 and ds.report.n_kept == 2
     row = ds.manifest.iloc[0]
     assert row["speaker"] == "s1" and row["gender"] == "female" and pd.isna(row["segment"])
-
-
-def test_synthetic_loader_reports_with_load_report(tmp_path: Path):
-    ds = load_dataset("synthetic", tmp_path / "syn", n_speakers=2, clips_per_speaker=1, seed=0, n_jobs=1)
-    assert isinstance(ds.report, LoadReport)
-    assert ds.report.n_input == ds.report.n_kept == 2 and ds.report.n_speakers == 2
-    assert "2 rows read, 2 kept, 0 dropped" in ds.report.summary()
-    assert speaker_split_warning(ds, warn=False) is None
+    assert Path(ds.manifest.iloc[1]["path"]).name == "b.mp3"

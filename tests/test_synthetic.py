@@ -209,14 +209,14 @@ def test_examples_have_their_named_conditions():
 
 def test_hum_is_tonal_and_bursts_are_not_stationary():
     rng = np.random.default_rng(0)
-    hum = rec.mains_hum(SR * 2, SR, 50.0, rng)
+    hum = rec.environment_noise("hum", SR * 2, CLEAN_CHANNEL, rng)
     spec = np.abs(np.fft.rfft(hum)) ** 2
     freqs = np.fft.rfftfreq(len(hum), 1 / SR)
     near_harmonics = np.zeros_like(freqs, dtype=bool)
     for k in range(1, 20):
         near_harmonics |= np.abs(freqs - 50.0 * k) < 2.0
     assert spec[near_harmonics].sum() > 0.9 * spec.sum()
-    bursts = rec.burst_noise(SR * 4, SR, rng)
+    bursts = rec.environment_noise("bursts", SR * 4, CLEAN_CHANNEL, rng)
     frame_db = 10 * np.log10(np.mean(bursts[: SR * 4 // 400 * 400].reshape(-1, 400) ** 2, axis=1))
     assert frame_db.max() - np.median(frame_db) > 6.0
 

@@ -16,7 +16,7 @@ plus any source-specific columns (the synthetic corpus adds its latent parameter
 :func:`validate_manifest` checks a table row by row and reports every bad row with the
 reason, dropping rows that cannot be used and keeping rows that merely lack a label.
 
-Notebook: 01_signal_anatomy (and every notebook that loads a data set).
+Notebook: every notebook, through :func:`workbook.datasets.load_dataset`.
 """
 
 from __future__ import annotations
@@ -27,47 +27,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "AGE_GROUPS",
+    "AGE_GROUP_START_YEARS",
+    "GENDERS",
+    "REQUIRED_COLUMNS",
+    "ManifestError",
+    "ManifestValidation",
+    "age_group_from_years",
+    "read_manifest",
+    "validate_manifest",
+    "write_manifest",
+]
+
 #: Age groups in order, spelled as Common Voice spells them ("fourties").
 AGE_GROUPS: tuple[str, ...] = (
-    "teens",
-    "twenties",
-    "thirties",
-    "fourties",
-    "fifties",
-    "sixties",
-    "seventies",
-    "eighties",
-    "nineties",
+    "teens", "twenties", "thirties", "fourties", "fifties", "sixties", "seventies", "eighties", "nineties",
 )
-AGE_GROUP_DTYPE = pd.CategoricalDtype(list(AGE_GROUPS), ordered=True)
+_AGE_GROUP_DTYPE = pd.CategoricalDtype(list(AGE_GROUPS), ordered=True)
 
 #: Lower bound in years of each age group (teens start at 13, then decades).
 AGE_GROUP_START_YEARS = {g: (13 if g == "teens" else 10 * (i + 1)) for i, g in enumerate(AGE_GROUPS)}
 
 GENDERS: tuple[str, ...] = ("female", "male", "other")
-GENDER_DTYPE = pd.CategoricalDtype(list(GENDERS))
+_GENDER_DTYPE = pd.CategoricalDtype(list(GENDERS))
 
 #: Spellings seen in the wild, mapped to the manifest's three values (None = not given).
-GENDER_SPELLINGS: dict[str, str | None] = {
-    "female": "female",
-    "f": "female",
-    "woman": "female",
-    "female_feminine": "female",
-    "male": "male",
-    "m": "male",
-    "man": "male",
-    "male_masculine": "male",
-    "other": "other",
-    "intersex": "other",
-    "transgender": "other",
-    "non-binary": "other",
-    "non_binary": "other",
-    "nonbinary": "other",
-    "": None,
-    "nan": None,
-    "none": None,
-    "unknown": None,
-    "do_not_wish_to_say": None,
+_GENDER_SPELLINGS: dict[str, str | None] = {
+    **dict.fromkeys(("female", "f", "woman", "female_feminine"), "female"),
+    **dict.fromkeys(("male", "m", "man", "male_masculine"), "male"),
+    **dict.fromkeys(("other", "intersex", "transgender", "non-binary", "non_binary", "nonbinary"), "other"),
+    **dict.fromkeys(("", "nan", "none", "unknown", "do_not_wish_to_say"), None),
 }
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("path", "speaker", "age_group", "age_years", "gender")
@@ -89,14 +79,14 @@ def age_group_from_years(years) -> pd.Series | str | None:
         out = pd.Series(pd.NA, index=years.index, dtype="object")
         ok = idx.notna() & (idx >= 0) & (idx < len(AGE_GROUPS))
         out[ok] = [AGE_GROUPS[int(i)] for i in idx[ok]]
-        return out.astype(AGE_GROUP_DTYPE)
+        return out.astype(_AGE_GROUP_DTYPE)
     if years is None or (isinstance(years, float) and np.isnan(years)) or years < 13:
         return None
     i = int(years // 10) - 1
     return AGE_GROUPS[i] if 0 <= i < len(AGE_GROUPS) else None
 
 
-def normalise_gender(value) -> str | None:
+def _normalise_gender(value) -> str | None:
     """Map a gender label to female / male / other, None if not given.
 
     Raises ``KeyError`` for a spelling the workbook does not know.
@@ -104,9 +94,9 @@ def normalise_gender(value) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     key = str(value).strip().lower()
-    if key not in GENDER_SPELLINGS:
+    if key not in _GENDER_SPELLINGS:
         raise KeyError(value)
-    return GENDER_SPELLINGS[key]
+    return _GENDER_SPELLINGS[key]
 
 
 @dataclass
@@ -114,8 +104,9 @@ class ManifestValidation:
     """Result of :func:`validate_manifest`.
 
     ``manifest`` holds the usable rows with normalised dtypes; ``problems`` has one line per
-    problem found (``row`` in the input, ``path``, ``column``, ``problem``, ``action``),
-    where ``action`` is ``dropped`` (the row is not in ``manifest``) or ``kept``.
+    problem found (``row`` in the input, ``path``, ``column``, ``problem`` text, ``reason``
+    as listed in :mod:`workbook.sources.report`, ``action``), where ``action`` is
+    ``dropped`` (the row is not in ``manifest``) or ``kept``.
     """
 
     manifest: pd.DataFrame
@@ -124,27 +115,12 @@ class ManifestValidation:
 
     @property
     def n_dropped(self) -> int:
+        """Input rows not in ``manifest``."""
         return self.n_input - len(self.manifest)
-
-    def summary(self) -> str:
-        """A few lines for a notebook or a terminal."""
-        lines = [f"{self.n_input} rows in, {len(self.manifest)} kept, {self.n_dropped} dropped"]
-        if len(self.problems):
-            counts = self.problems.groupby(["action", "problem_kind"]).size()
-            for (action, kind), n in counts.items():
-                lines.append(f"  {action:7s} {n:6d}  {kind}")
-        return "\n".join(lines)
-
-
-def _problem_kind(text: str) -> str:
-    return text.split(":")[0]
 
 
 def validate_manifest(
-    df: pd.DataFrame,
-    *,
-    check_files: bool = False,
-    require_labels: bool = False,
+    df: pd.DataFrame, *, check_files: bool = False, require_labels: bool = False
 ) -> ManifestValidation:
     """Check a manifest row by row; return the usable rows and a table of problems.
 
@@ -153,6 +129,7 @@ def validate_manifest(
     age that contradicts its group, and a repeated path (the first one is kept). Rows
     without age or gender are kept and reported as ``kept`` (or dropped with
     ``require_labels``). A missing required column raises :class:`ManifestError`.
+    ``source_file`` / ``source_line`` columns, when present, are copied into the problems.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -163,20 +140,19 @@ def validate_manifest(
     df = df.reset_index(drop=True)
     problems: list[dict] = []
     drop = np.zeros(len(df), dtype=bool)
+    trace = [c for c in ("source_file", "source_line") if c in df.columns]
 
-    def report(i: int, column: str, problem: str, dropped: bool) -> None:
-        problems.append(
-            {
-                "row": i,
-                "path": df.at[i, "path"],
-                "column": column,
-                "problem": problem,
-                "problem_kind": _problem_kind(problem),
-                "action": "dropped" if dropped else "kept",
-            }
-        )
-        if dropped:
-            drop[i] = True
+    def report(i: int, column: str, problem: str, reason: str, dropped: bool) -> None:
+        action = "dropped" if dropped else "kept"
+        problems.append({"row": i, **{c: df.at[i, c] for c in trace}, "path": df.at[i, "path"], "column": column,
+                         "problem": problem, "reason": reason, "action": action})
+        drop[i] |= dropped
+
+    def where(i: int) -> str:
+        if not trace:
+            return f"row {i}"
+        line = df.at[i, "source_line"]
+        return str(df.at[i, "source_file"]) + ("" if pd.isna(line) else f" line {line}")
 
     paths = df["path"].astype("string")
     ages = pd.to_numeric(df["age_years"], errors="coerce")
@@ -186,61 +162,59 @@ def validate_manifest(
     for i in range(len(df)):
         p = paths.iat[i]
         if pd.isna(p) or not str(p).strip():
-            report(i, "path", "empty path", True)
+            report(i, "path", "empty path", "missing file", True)
         else:
             if p in seen:
-                report(i, "path", f"duplicate: same path as row {seen[p]}", True)
+                report(i, "path", f"duplicate: same file as {where(seen[p])}", "duplicate", True)
             else:
                 seen[p] = i
             if check_files and not Path(p).is_file():
-                report(i, "path", f"missing file: {p}", True)
+                report(i, "path", f"missing file: {p}", "missing file", True)
 
         spk = df.at[i, "speaker"]
         if pd.isna(spk) or not str(spk).strip():
-            report(i, "speaker", "no speaker id: clips cannot be grouped by speaker", False)
+            report(i, "speaker", "no speaker id: clips cannot be grouped by speaker", "no speaker id", False)
 
         raw_age = df.at[i, "age_years"]
         age = ages.iat[i]
         if not pd.isna(raw_age) and str(raw_age).strip() != "" and pd.isna(age):
-            report(i, "age_years", f"unknown age: {raw_age!r} is not a number", True)
+            report(i, "age_years", f"unknown age: {raw_age!r} is not a number", "unknown label", True)
         elif not pd.isna(age) and not 13 <= age < 100:
-            report(i, "age_years", f"unknown age: {age:g} years is outside 13-99", True)
+            report(i, "age_years", f"unknown age: {age:g} years is outside 13-99", "unknown label", True)
 
         raw_group = df.at[i, "age_group"]
         group = None
         if not pd.isna(raw_group) and str(raw_group).strip():
             group = str(raw_group).strip().lower()
             if group not in AGE_GROUPS:
-                report(i, "age_group", f"unknown age group: {raw_group!r}", True)
+                report(i, "age_group", f"unknown age group: {raw_group!r}", "unknown label", True)
                 group = None
             elif not pd.isna(age) and 13 <= age < 100 and age_group_from_years(age) != group:
-                report(i, "age_group", f"unknown age: {age:g} years contradicts group {group!r}", True)
+                report(i, "age_group", f"unknown age: {age:g} years contradicts group {group!r}", "unknown label", True)
         elif not pd.isna(age) and 13 <= age < 100:
             group = age_group_from_years(age)
         groups.append(group)
 
         try:
-            g = normalise_gender(df.at[i, "gender"])
+            g = _normalise_gender(df.at[i, "gender"])
         except KeyError:
-            report(i, "gender", f"unknown gender: {df.at[i, 'gender']!r}", True)
+            report(i, "gender", f"unknown gender: {df.at[i, 'gender']!r}", "unknown label", True)
             g = None
         genders.append(g)
 
         if group is None and not drop[i]:
-            report(i, "age_group", "no age label", require_labels)
+            report(i, "age_group", "no age label", "no age label", require_labels)
         if g is None and not drop[i]:
-            report(i, "gender", "no gender label", require_labels)
+            report(i, "gender", "no gender label", "no gender label", require_labels)
 
     out = df.copy()
     out["path"] = paths.astype(object)
     out["speaker"] = df["speaker"].astype("string").astype(object)
-    out["age_group"] = pd.Series(groups, index=df.index, dtype=object).astype(AGE_GROUP_DTYPE)
+    out["age_group"] = pd.Series(groups, index=df.index, dtype=object).astype(_AGE_GROUP_DTYPE)
     out["age_years"] = ages.astype(float)
-    out["gender"] = pd.Series(genders, index=df.index, dtype=object).astype(GENDER_DTYPE)
+    out["gender"] = pd.Series(genders, index=df.index, dtype=object).astype(_GENDER_DTYPE)
     out = out.loc[~drop].reset_index(drop=True)
-    problems_df = pd.DataFrame(
-        problems, columns=["row", "path", "column", "problem", "problem_kind", "action"]
-    )
+    problems_df = pd.DataFrame(problems, columns=["row", *trace, "path", "column", "problem", "reason", "action"])
     return ManifestValidation(manifest=out, problems=problems_df, n_input=len(df))
 
 
@@ -271,17 +245,3 @@ def read_manifest(csv_path: str | Path, *, check_files: bool = True) -> Manifest
     df["path"] = [str(p) if pd.isna(p) or Path(str(p)).is_absolute() else str(root / str(p)) for p in df["path"]]
     return validate_manifest(df, check_files=check_files)
 
-
-def labelled_rows(
-    manifest: pd.DataFrame, require: tuple[str, ...] = ("age_group", "gender")
-) -> tuple[pd.DataFrame, int]:
-    """Rows whose ``require`` labels are all known, and how many rows were left out.
-
-    Loaders keep rows without age or gender (and flag them in the load report); analyses
-    of a label call this to leave them out and say how many: ``labelled, n_out =
-    labelled_rows(ds.manifest, ("age_group",))``.
-    """
-    mask = np.ones(len(manifest), dtype=bool)
-    for column in require:
-        mask &= manifest[column].notna().to_numpy()
-    return manifest.loc[mask].reset_index(drop=True), int((~mask).sum())

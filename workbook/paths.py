@@ -11,34 +11,37 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: The repository root (``helpers`` is installed in editable mode from it).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["data_root", "notebooks_dir", "outputs_root", "run_output_dir", "shared_commonvoice_sample"]
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_root() -> Path:
     """Folder where data sets are generated or cached (``$WORKBOOK_DATA`` or ``<root>/data``)."""
-    return Path(os.environ.get("WORKBOOK_DATA", PROJECT_ROOT / "data")).resolve()
+    return Path(os.environ.get("WORKBOOK_DATA", _PROJECT_ROOT / "data")).resolve()
 
 
 def outputs_root() -> Path:
     """Folder for executed notebooks, reports and models (``$WORKBOOK_OUTPUTS`` or ``<root>/outputs``)."""
-    return Path(os.environ.get("WORKBOOK_OUTPUTS", PROJECT_ROOT / "outputs")).resolve()
+    return Path(os.environ.get("WORKBOOK_OUTPUTS", _PROJECT_ROOT / "outputs")).resolve()
 
 
 def notebooks_dir() -> Path:
     """Folder holding the numbered notebooks."""
-    return PROJECT_ROOT / "notebooks"
+    return _PROJECT_ROOT / "notebooks"
 
 
 def shared_commonvoice_sample() -> Path:
     """The real Common Voice sample beside the project (``../shared/data/commonvoice-6.1-sample``)."""
-    return (PROJECT_ROOT.parent / "shared" / "data" / "commonvoice-6.1-sample").resolve()
+    return (_PROJECT_ROOT.parent / "shared" / "data" / "commonvoice-6.1-sample").resolve()
 
 
 def run_output_dir(dataset: str, output_dir: str | Path | None = None) -> Path:
-    """Folder where one data set's run writes executed notebooks and artefacts.
+    """Folder where one data set's run writes executed notebooks and artefacts (created).
 
-    ``output_dir`` (a notebook parameter) wins; otherwise ``outputs/<dataset>/``. Created.
+    ``output_dir`` (a notebook parameter) wins; otherwise ``outputs/<dataset>/``.
+
+    Notebook: every notebook (``out_dir = run_output_dir(dataset, output_dir)``).
     """
     path = Path(output_dir) if output_dir else outputs_root() / dataset
     path.mkdir(parents=True, exist_ok=True)

@@ -22,26 +22,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbook.sources.common import (
-    DataLayoutError,
-    check_audio_level,
-    check_notebook_params,
-    finish_load,
-    relative_source,
-    split_age_values,
-)
+from workbook.sources.downloads import fetch
+from workbook.sources.loading import LoadedDataset, check_params, finish_load
+from workbook.sources.tables import DataLayoutError, open_folder, relative_source, split_age_values
 
-META_NAME = "audioMNIST_meta.txt"
+__all__ = ["load_audiomnist"]
+
+_META_NAME = "audioMNIST_meta.txt"
 _CLIP_NAME = re.compile(r"^(?P<digit>\d)_(?P<speaker>\d+)_(?P<repetition>\d+)\.wav$", re.IGNORECASE)
 
 
-def read_audiomnist_meta(path: str | Path) -> dict[str, dict]:
-    """Parse ``audioMNIST_meta.txt`` (JSON, or a Python dict literal as fallback).
+def _read_meta(path: Path) -> dict[str, dict]:
+    """Speaker id -> fields from ``audioMNIST_meta.txt`` (JSON, or a Python dict literal).
 
-    Returns speaker id -> fields (keys with spaces get underscores: ``native_speaker``).
-    Raises :class:`DataLayoutError` naming the file when it is neither.
+    Keys with spaces get underscores (``native_speaker``); a file that is neither raises
+    :class:`DataLayoutError` naming it.
     """
-    path = Path(path)
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         meta = json.loads(text)
@@ -50,28 +46,21 @@ def read_audiomnist_meta(path: str | Path) -> dict[str, dict]:
             meta = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             raise DataLayoutError(
-                f"{path}: cannot parse the speaker table as JSON ({exc.msg} at line {exc.lineno})"
-            ) from None
+                f"{path}: cannot parse the speaker table as JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(meta, dict) or not all(isinstance(v, dict) for v in meta.values()):
         raise DataLayoutError(f"{path}: expected a mapping speaker -> {{age, gender, ...}}")
-    return {
-        str(spk).strip(): {str(k).strip().replace(" ", "_"): v for k, v in fields.items()}
-        for spk, fields in meta.items()
-    }
+    return {str(spk).strip(): {str(k).strip().replace(" ", "_"): v for k, v in fields.items()}
+            for spk, fields in meta.items()}
 
 
-def find_audiomnist(root: Path) -> Path:
-    """The folder holding ``audioMNIST_meta.txt`` and the speaker folders."""
-    for cand in (root, root / "data"):
-        if (cand / META_NAME).is_file():
-            return cand
-    found = sorted(root.glob(f"*/{META_NAME}")) + sorted(root.glob(f"*/*/{META_NAME}"))
-    if found:
-        return found[0].parent
-    raise DataLayoutError(
-        f"{root}: no {META_NAME} here or below: expected the AudioMNIST layout "
-        "(data/audioMNIST_meta.txt and data/<speaker>/<digit>_<speaker>_<rep>.wav)"
-    )
+def _find_meta_folder(root: Path) -> Path:
+    """The folder holding ``audioMNIST_meta.txt`` and the speaker folders: ``root``, ``root/data`` or below."""
+    found = [c for c in (root, root / "data") if (c / _META_NAME).is_file()]
+    found += [p.parent for pattern in (f"*/{_META_NAME}", f"*/*/{_META_NAME}") for p in sorted(root.glob(pattern))]
+    if not found:
+        raise DataLayoutError(f"{root}: no {_META_NAME} here or below: expected the AudioMNIST layout "
+                              "(data/audioMNIST_meta.txt and data/<speaker>/<digit>_<speaker>_<rep>.wav)")
+    return found[0]
 
 
 def load_audiomnist(
@@ -83,7 +72,7 @@ def load_audiomnist(
     download_sha256: str | None = None,
     allow_unpinned: bool = False,
     **notebook_params,
-):
+) -> LoadedDataset:
     """Load AudioMNIST: one row per ``.wav`` in a speaker folder, labels from the meta file.
 
     Parameters
@@ -98,64 +87,34 @@ def load_audiomnist(
     is kept without labels (flagged); a speaker in the meta file without recordings is named
     in the report's warnings.
     """
-    ignored = check_notebook_params("load_audiomnist", notebook_params)
-    check_audio_level(check_audio)
+    ignored = check_params("load_audiomnist", notebook_params, check_audio)
     if data_dir is None:
-        from workbook.sources.downloads import cached_download, fetch
-
-        root = cached_download("audiomnist")
-        if root is None:
-            if not download:
-                raise DataLayoutError(
-                    "audiomnist: no data_dir given and nothing downloaded yet; pass data_dir=... or download=True"
-                )
-            root = fetch("audiomnist", sha256=download_sha256, allow_unpinned=allow_unpinned)
+        root = fetch("audiomnist", sha256=download_sha256, allow_unpinned=allow_unpinned, download=download)
     else:
-        root = Path(data_dir).expanduser().resolve()
-        if not root.is_dir():
-            raise DataLayoutError(f"{root}: data_dir is not a folder")
-    folder = find_audiomnist(root)
-    meta_path = folder / META_NAME
-    meta = read_audiomnist_meta(meta_path)
-
+        root = open_folder(data_dir, "audiomnist", "the AudioMNIST repository")
+    folder = _find_meta_folder(root)
+    meta = _read_meta(folder / _META_NAME)
     rows = []
-    speakers_with_audio = set()
     for spk_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        fields = meta.get(spk_dir.name, {})
         for wav in sorted(spk_dir.glob("*.wav")) + sorted(spk_dir.glob("*.WAV")):
             m = _CLIP_NAME.match(wav.name)
-            speaker = spk_dir.name
-            speakers_with_audio.add(speaker)
-            fields = meta.get(speaker, {})
-            rows.append(
-                {
-                    "path": str(wav.absolute()),
-                    "speaker": speaker,
-                    "age": "" if fields.get("age") is None else str(fields.get("age")),
-                    "gender": fields.get("gender"),
-                    "gender_source": fields.get("gender"),
-                    "clip": f"{spk_dir.name}/{wav.name}",
-                    "digit": int(m["digit"]) if m else pd.NA,
-                    "repetition": int(m["repetition"]) if m else pd.NA,
-                    **{k: v for k, v in fields.items() if k not in ("age", "gender")},
-                    "source_file": relative_source(spk_dir, root),
-                    "source_line": pd.NA,
-                }
-            )
+            rows.append({
+                "path": str(wav.absolute()), "speaker": spk_dir.name,
+                "age": "" if fields.get("age") is None else str(fields["age"]),
+                "gender": fields.get("gender"), "gender_source": fields.get("gender"),
+                "clip": f"{spk_dir.name}/{wav.name}",
+                "digit": int(m["digit"]) if m else pd.NA, "repetition": int(m["repetition"]) if m else pd.NA,
+                **{k: v for k, v in fields.items() if k not in ("age", "gender")},
+                "source_file": relative_source(spk_dir, root), "source_line": pd.NA,
+            })
     if not rows:
-        raise DataLayoutError(f"{folder}: {META_NAME} found but no <speaker>/*.wav recordings")
+        raise DataLayoutError(f"{folder}: {_META_NAME} found but no <speaker>/*.wav recordings")
     table = pd.DataFrame(rows)
     table["age_group"], table["age_years"] = split_age_values(table.pop("age"))
-    warnings_ = []
-    silent = sorted(set(meta) - speakers_with_audio)
-    if silent:
-        warnings_.append(f"speakers in {META_NAME} without recordings: {', '.join(silent)}")
+    silent = sorted(set(meta) - set(table["speaker"]))
     return finish_load(
-        "audiomnist",
-        root,
-        table,
-        check_audio=check_audio,
-        n_jobs=n_jobs,
-        speaker_ids="real",
-        info={"meta": str(meta_path), "n_meta_speakers": len(meta), "ignored_params": ignored},
-        warnings_=warnings_,
+        "audiomnist", root, table, check_audio=check_audio, n_jobs=n_jobs, speaker_ids="real",
+        info={"meta": str(folder / _META_NAME), "n_meta_speakers": len(meta), "ignored_params": ignored},
+        warnings=[f"speakers in {_META_NAME} without recordings: {', '.join(silent)}"] if silent else [],
     )

@@ -32,12 +32,29 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from scipy import signal
+from tqdm.auto import tqdm
 
 from helpers.audio import save_audio
 from workbook.manifest import AGE_GROUPS, age_group_from_years, write_manifest
 from workbook.synthetic import recording as rec
 from workbook.synthetic.trends import VOICE_PARAMETERS, sample_speakers
 from workbook.synthetic.voice import Voice, synthesize_utterance
+
+__all__ = [
+    "EXAMPLE_NAMES",
+    "GENERATOR_VERSION",
+    "ClipConditions",
+    "CorpusConfig",
+    "RenderedClip",
+    "corpus_is_complete",
+    "ensure_corpus",
+    "generate_corpus",
+    "render",
+    "render_clip",
+    "render_example",
+]
 
 #: Bump when the generated audio or manifest changes, so old corpora are regenerated.
 GENERATOR_VERSION = "3"
@@ -97,7 +114,7 @@ class ClipConditions:
     overdrive: float  # > 1: the speech peak is driven this far past full scale (clipping)
 
 
-def draw_conditions(config: CorpusConfig, channel: rec.Channel, rng: np.random.Generator) -> ClipConditions:
+def _draw_conditions(config: CorpusConfig, channel: rec.Channel, rng: np.random.Generator) -> ClipConditions:
     names = [n for n, _ in rec.NOISE_TYPES]
     probs = np.array([p for _, p in rec.NOISE_TYPES])
     noise_type = names[rng.choice(len(names), p=probs / probs.sum())]
@@ -117,22 +134,21 @@ def draw_conditions(config: CorpusConfig, channel: rec.Channel, rng: np.random.G
 
 
 @lru_cache(maxsize=4)
-def speakers_table(config: CorpusConfig) -> pd.DataFrame:
+def _speakers_table(config: CorpusConfig) -> pd.DataFrame:
     """Every speaker's labels, latent voice and channel (deterministic from the seed)."""
     spk = sample_speakers(
         config.n_speakers, config.seed, min_age=config.min_age, max_age=config.max_age, p_female=config.p_female
     )
-    channels = [sample_channel_for(config, i) for i in range(config.n_speakers)]
-    chan = pd.DataFrame([c.as_columns() for c in channels])
+    chan = pd.DataFrame([_channel(config, i).as_columns() for i in range(config.n_speakers)])
     return pd.concat([spk, chan], axis=1)
 
 
-def sample_channel_for(config: CorpusConfig, speaker_index: int) -> rec.Channel:
+def _channel(config: CorpusConfig, speaker_index: int) -> rec.Channel:
     return rec.sample_channel(np.random.default_rng([config.seed, 3, speaker_index]))
 
 
 @lru_cache(maxsize=8)
-def babble_bank(sr: int, seed: int, duration_s: float = 8.0, n_talkers: int = 6) -> np.ndarray:
+def _babble_bank(sr: int, seed: int, duration_s: float = 8.0, n_talkers: int = 6) -> np.ndarray:
     """Several synthetic talkers summed, for babble noise (cached per process)."""
     rng = np.random.default_rng([seed, 2, sr])
     talkers = sample_speakers(n_talkers, seed + 1_000_003)
@@ -145,19 +161,6 @@ def babble_bank(sr: int, seed: int, duration_s: float = 8.0, n_talkers: int = 6)
     return bank / np.sqrt(np.mean(bank**2))
 
 
-def _environment_noise(kind: str, n: int, channel: rec.Channel, rng, seed: int) -> np.ndarray:
-    sr = channel.sr_hz
-    if kind == "hum":
-        return rec.mains_hum(n, sr, channel.mains_hz, rng)
-    if kind == "fan":
-        return rec.fan_noise(n, sr, rng)
-    if kind == "bursts":
-        return rec.burst_noise(n, sr, rng)
-    if kind == "babble":
-        return rec.babble_noise(n, babble_bank(sr, seed), rng)
-    raise ValueError(f"unknown noise type {kind!r}")
-
-
 def render(
     voice: Voice,
     channel: rec.Channel,
@@ -166,26 +169,25 @@ def render(
     *,
     seed: int = 0,
 ) -> RenderedClip:
-    """Record one utterance of ``voice`` through ``channel`` under ``cond``."""
-    from scipy import signal
-
+    """Record one utterance of ``voice`` through ``channel`` under ``cond`` (``seed`` picks the babble talkers)."""
     sr = channel.sr_hz
     utt = synthesize_utterance(voice, sr, rng, n_syllables=cond.n_syllables, f0_scale=cond.f0_scale)
     lead = int(round(cond.lead_s * sr))
     n_speech = len(utt.speech)
     n = lead + n_speech + int(round(cond.trail_s * sr))
+    region = slice(lead, lead + n_speech)
     x = np.zeros(n)
-    x[lead : lead + n_speech] = utt.speech
+    x[region] = utt.speech
     mic = rec.microphone_sos(channel)
     clean = signal.sosfilt(mic, x)
-    region = slice(lead, lead + n_speech)
     clean *= 10 ** (cond.level_dbfs / 20.0) / np.sqrt(np.mean(clean[region] ** 2))
 
     floor = signal.sosfilt(mic, rec.coloured_noise(n, channel.floor_beta, rng))  # room tone, via the mic
     if cond.noise_type == "none":
         noise = floor
     else:
-        env = signal.sosfilt(mic, _environment_noise(cond.noise_type, n, channel, rng, seed))
+        bank = _babble_bank(sr, seed) if cond.noise_type == "babble" else None
+        env = signal.sosfilt(mic, rec.environment_noise(cond.noise_type, n, channel, rng, bank=bank))
         noise = env / np.sqrt(np.mean(env**2)) + 0.1 * floor
     p_speech = np.mean(clean[region] ** 2)
     noise *= np.sqrt(p_speech / (np.mean(noise**2) * 10 ** (cond.snr_db / 10.0)))
@@ -205,32 +207,19 @@ def render(
             click_times.append(round(i / sr, 4))
 
     mix = clean + noise + clicks
-    if cond.overdrive > 0:
-        gain = cond.overdrive / np.abs(clean).max()
-    else:
-        gain = min(1.0, 0.95 / np.abs(mix).max())
+    gain = cond.overdrive / np.abs(clean).max() if cond.overdrive > 0 else min(1.0, 0.95 / np.abs(mix).max())
     clean, noise, clicks, mix = clean * gain, noise * gain, clicks * gain, mix * gain
     clipped_fraction = float(np.mean(np.abs(mix) >= 1.0))
     mix = np.clip(mix, -1.0, 1.0)
 
     f0_track = np.full(n, np.nan)
     f0_track[region] = utt.f0_hz
-    info = {
-        "duration_s": n / sr,
-        "speech_start_s": lead / sr,
-        "speech_end_s": (lead + n_speech) / sr,
-        "f0_hz": utt.f0_median_hz,
-        "speaking_rate_sps": utt.articulation_rate_sps,
-        "n_syllables": utt.n_syllables,
-        "pause_ratio": utt.pause_ratio,
-        "voiced_fraction": utt.voiced_fraction,
-        "snr_db": cond.snr_db,
-        "noise_type": cond.noise_type,
-        "n_clicks": len(click_times),
-        "click_times_s": ";".join(f"{t:.4f}" for t in click_times),
-        "clipped_fraction": clipped_fraction,
-        "level_dbfs": cond.level_dbfs + 20 * np.log10(gain),
-    }
+    info = {"duration_s": n / sr, "speech_start_s": lead / sr, "speech_end_s": (lead + n_speech) / sr,
+            "f0_hz": utt.f0_median_hz, "speaking_rate_sps": utt.articulation_rate_sps, "n_syllables": utt.n_syllables,
+            "pause_ratio": utt.pause_ratio, "voiced_fraction": utt.voiced_fraction, "snr_db": cond.snr_db,
+            "noise_type": cond.noise_type, "n_clicks": len(click_times),
+            "click_times_s": ";".join(f"{t:.4f}" for t in click_times), "clipped_fraction": clipped_fraction,
+            "level_dbfs": cond.level_dbfs + 20 * np.log10(gain)}
     return RenderedClip(mix=mix, clean=clean, noise=noise, clicks=clicks, f0_hz=f0_track, sr=sr, info=info)
 
 
@@ -242,38 +231,25 @@ def render_clip(config: CorpusConfig, speaker_index: int, clip_index: int) -> Re
     """Render clip ``clip_index`` of speaker ``speaker_index`` exactly as the corpus holds it."""
     if not (0 <= speaker_index < config.n_speakers and 0 <= clip_index < config.clips_per_speaker):
         raise IndexError(f"no clip ({speaker_index}, {clip_index}) in a corpus of {config}")
-    spk = speakers_table(config).iloc[speaker_index]
-    channel = sample_channel_for(config, speaker_index)
+    spk = _speakers_table(config).iloc[speaker_index]
+    channel = _channel(config, speaker_index)
     rng = _clip_rng(config, speaker_index, clip_index)
-    cond = draw_conditions(config, channel, rng)
+    cond = _draw_conditions(config, channel, rng)
     clip = render(Voice.from_row(spk), channel, cond, rng, seed=config.seed)
     clip.info = _manifest_row(spk, channel, clip_index, clip.info)
     return clip
 
 
 def _manifest_row(spk: pd.Series, channel: rec.Channel, clip_index: int, info: dict) -> dict:
+    """A clip's manifest row: labels, file, what :func:`render` measured, the speaker's voice and channel."""
     speaker = spk["speaker"]
     clip_id = f"{speaker}_c{clip_index}"
-    row = {
-        "path": f"clips/{speaker}/{clip_id}.{channel.format}",
-        "speaker": speaker,
-        "age_group": spk["age_group"],
-        "age_years": int(spk["age_years"]),
-        "gender": spk["gender"],
-        "clip_id": clip_id,
-        "format": channel.format,
-        "sr_hz": channel.sr_hz,
-    }
-    row.update(info)
-    row["speaker_f0_hz"] = float(spk["f0_hz"])
-    row["speaker_speaking_rate_sps"] = float(spk["speaking_rate_sps"])
-    for name in VOICE_PARAMETERS:
-        if name not in ("f0_hz", "speaking_rate_sps"):
-            row[name] = float(spk[name])
-    for k, v in channel.as_columns().items():
-        if k.startswith("channel_"):
-            row[k] = v
-    return row
+    row = {"path": f"clips/{speaker}/{clip_id}.{channel.format}", "speaker": speaker, "age_group": spk["age_group"],
+           "age_years": int(spk["age_years"]), "gender": spk["gender"], "clip_id": clip_id, "format": channel.format,
+           "sr_hz": channel.sr_hz, **info,
+           "speaker_f0_hz": float(spk["f0_hz"]), "speaker_speaking_rate_sps": float(spk["speaking_rate_sps"])}
+    row |= {name: float(spk[name]) for name in VOICE_PARAMETERS if name not in ("f0_hz", "speaking_rate_sps")}
+    return row | {k: v for k, v in channel.as_columns().items() if k.startswith("channel_")}
 
 
 def _render_speaker(config: CorpusConfig, root: str, speaker_index: int) -> list[dict]:
@@ -293,7 +269,7 @@ _EXAMPLE_CHANNEL = rec.Channel(
 )
 
 #: name -> (gender, age in years, noise type, SNR in dB, lead s, trail s, clicks, seed)
-EXAMPLE_SPECS = {
+_EXAMPLE_SPECS = {
     "clean_long_silences": ("female", 24, "none", 40.0, 2.0, 2.2, (False, False), 11),
     "click_in_silence": ("male", 35, "none", 35.0, 1.5, 1.6, (True, True), 12),
     "nonstationary_noise": ("female", 67, "bursts", 3.0, 1.0, 1.0, (False, False), 13),
@@ -306,9 +282,9 @@ def render_example(name: str) -> RenderedClip:
 
     Each voice sits on the literature trend for its age and gender.
     """
-    if name not in EXAMPLE_SPECS:
+    if name not in _EXAMPLE_SPECS:
         raise KeyError(f"unknown example {name!r}; examples: {EXAMPLE_NAMES}")
-    gender, age, noise_type, snr, lead, trail, (c1, c2), seed = EXAMPLE_SPECS[name]
+    gender, age, noise_type, snr, lead, trail, (c1, c2), seed = _EXAMPLE_SPECS[name]
     params = {p: float(trend(age, gender)) for p, (trend, _, _) in VOICE_PARAMETERS.items()}
     voice = Voice(**params)
     cond = ClipConditions(
@@ -320,11 +296,8 @@ def render_example(name: str) -> RenderedClip:
     spk = pd.Series({"speaker": f"example_{name}", "gender": gender, "age_years": age,
                      "age_group": age_group_from_years(age), **params})
     info = _manifest_row(spk, _EXAMPLE_CHANNEL, 0, clip.info)
-    info["path"] = f"examples/{name}.wav"
-    info["clean_path"] = f"examples/clean/{name}.wav"
-    info["clip_id"] = name
-    info = {"name": name, **info}
-    clip.info = info
+    clip.info = {"name": name, **info, "path": f"examples/{name}.wav", "clip_id": name,
+                 "clean_path": f"examples/clean/{name}.wav"}
     return clip
 
 
@@ -335,8 +308,7 @@ def _write_examples(root: Path) -> None:
         save_audio(root / clip.info["path"], clip.mix, clip.sr)
         save_audio(root / clip.info["clean_path"], clip.clean, clip.sr)
         rows.append(clip.info)
-    df = pd.DataFrame(rows)
-    df.to_csv(root / "examples" / "examples.csv", index=False, float_format="%.6g", lineterminator="\n")
+    pd.DataFrame(rows).to_csv(root / "examples" / "examples.csv", index=False, float_format="%.6g", lineterminator="\n")
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -354,11 +326,10 @@ def corpus_is_complete(root: str | Path, config: CorpusConfig) -> bool:
     return meta.get("generator_version") == GENERATOR_VERSION and meta.get("config") == asdict(config)
 
 
-def generate_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True) -> Path:
-    """Write a complete corpus into ``root`` (which must not exist). Returns ``root``."""
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
+def generate_corpus(
+    root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True
+) -> Path:
+    """Write a complete corpus into ``root`` (which must not exist) with ``n_jobs`` processes. Returns ``root``."""
     root = Path(root)
     if root.exists():
         raise FileExistsError(f"{root}: already exists; generate into a new folder")
@@ -369,14 +340,12 @@ def generate_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, 
     if n_jobs == 1:
         per_speaker = [_render_speaker(config, str(root), i) for i in indices]
     else:
-        per_speaker = Parallel(n_jobs=n_jobs, batch_size=4)(
-            delayed(_render_speaker)(config, str(root), i) for i in indices
-        )
+        jobs = (delayed(_render_speaker)(config, str(root), i) for i in indices)
+        per_speaker = Parallel(n_jobs=n_jobs, batch_size=4)(jobs)
     manifest = pd.DataFrame([row for rows in per_speaker for row in rows])
     manifest["age_group"] = pd.Categorical(manifest["age_group"], categories=AGE_GROUPS, ordered=True)
     write_manifest(manifest, root / "manifest.csv")
-    spk = speakers_table(config)
-    spk.to_csv(root / "speakers.csv", index=False, float_format="%.6g", lineterminator="\n")
+    _speakers_table(config).to_csv(root / "speakers.csv", index=False, float_format="%.6g", lineterminator="\n")
     _write_examples(root)
     (root / "README.md").write_text(
         "# Synthetic voice corpus\n\n"
@@ -389,7 +358,9 @@ def generate_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, 
     return root
 
 
-def ensure_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True) -> Path:
+def ensure_corpus(
+    root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_jobs: int = 2, progress: bool = True
+) -> Path:
     """Generate the corpus at ``root`` unless an identical one is already there.
 
     A corpus of another configuration or generator version in ``root`` is replaced. A
@@ -405,12 +376,7 @@ def ensure_corpus(root: str | Path, config: CorpusConfig = CorpusConfig(), *, n_
             f"{root}: exists and is not a synthetic corpus (no corpus.json); refusing to overwrite it. "
             "Choose another data_dir."
         )
-    previous = ""
-    if (root / "corpus.json").is_file():
-        try:
-            previous = f", replacing one of generator version {json.loads((root / 'corpus.json').read_text())['generator_version']}"
-        except (json.JSONDecodeError, KeyError):
-            previous = ", replacing an unreadable one"
+    previous = ", replacing the older or different corpus there" if (root / "corpus.json").is_file() else ""
     print(f"generating the synthetic corpus ({config.n_speakers} speakers x {config.clips_per_speaker} clips, "
           f"seed {config.seed}) in {root}{previous}; about a minute on 2 cores", flush=True)
     tmp = root.parent / f".{root.name}.partial-{os.getpid()}"

@@ -22,14 +22,13 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import signal
 
+__all__ = ["NOISE_TYPES", "Channel", "button_click", "coloured_noise", "environment_noise", "microphone_sos",
+           "sample_channel"]
+
 #: (format, sample rate in Hz) of speakers' devices and how often each occurs.
-DEVICE_FORMATS = (
-    (("wav", 16000), 0.60),
-    (("wav", 44100), 0.10),
-    (("wav", 48000), 0.10),
-    (("mp3", 48000), 0.10),
-    (("mp3", 16000), 0.05),
-    (("flac", 16000), 0.05),
+_DEVICE_FORMATS = (
+    (("wav", 16000), 0.60), (("wav", 44100), 0.10), (("wav", 48000), 0.10),
+    (("mp3", 48000), 0.10), (("mp3", 16000), 0.05), (("flac", 16000), 0.05),
 )
 
 #: Environment noise types of a clip and how often each occurs.
@@ -52,6 +51,7 @@ class Channel:
     mains_hz: float  # 50 or 60 Hz, for hum
 
     def as_columns(self) -> dict:
+        """The channel as manifest columns: ``format``, ``sr_hz`` and ``channel_*``."""
         d = asdict(self)
         out = {"format": d["format"], "sr_hz": d["sr_hz"]}
         for k in ("hpf_hz", "lpf_hz", "floor_beta", "level_dbfs", "mains_hz"):
@@ -64,11 +64,10 @@ class Channel:
 
 def sample_channel(rng: np.random.Generator) -> Channel:
     """Draw one speaker's channel."""
-    choices = [c for c, _ in DEVICE_FORMATS]
-    probs = np.array([p for _, p in DEVICE_FORMATS])
+    choices = [c for c, _ in _DEVICE_FORMATS]
+    probs = np.array([p for _, p in _DEVICE_FORMATS])
     fmt, sr = choices[rng.choice(len(choices), p=probs / probs.sum())]
-    top = 0.5 * sr
-    lpf = rng.uniform(3400.0, 7600.0) if sr <= 16000 else rng.uniform(6000.0, min(16000.0, 0.9 * top))
+    lpf = rng.uniform(3400.0, 7600.0) if sr <= 16000 else rng.uniform(6000.0, min(16000.0, 0.45 * sr))
     return Channel(
         format=fmt,
         sr_hz=int(sr),
@@ -119,7 +118,7 @@ def coloured_noise(n: int, beta: float, rng: np.random.Generator) -> np.ndarray:
     return x / (np.sqrt(np.mean(x**2)) + 1e-12)
 
 
-def mains_hum(n: int, sr: int, mains_hz: float, rng: np.random.Generator) -> np.ndarray:
+def _mains_hum(n: int, sr: int, mains_hz: float, rng: np.random.Generator) -> np.ndarray:
     """Constant tonal noise: mains hum (buzz) whose harmonics fade out smoothly, unit RMS."""
     t = np.arange(n) / sr
     x = np.zeros(n)
@@ -131,7 +130,7 @@ def mains_hum(n: int, sr: int, mains_hz: float, rng: np.random.Generator) -> np.
     return x / np.sqrt(np.mean(x**2))
 
 
-def fan_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+def _fan_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Stationary fan-like noise: brownish broadband noise with a broad low resonance, unit RMS."""
     x = coloured_noise(n, 1.6, rng)
     centre = rng.uniform(150.0, 600.0)
@@ -142,7 +141,7 @@ def fan_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     return x / np.sqrt(np.mean(x**2))
 
 
-def burst_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
+def _burst_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Non-stationary noise: a fluctuating noise bed with loud decaying bursts, unit RMS."""
     bed = coloured_noise(n, 1.0, rng)
     lfo = 1.0 + 0.8 * np.sin(2 * np.pi * rng.uniform(0.2, 1.5) * np.arange(n) / sr + rng.uniform(0, 6.3))
@@ -161,12 +160,26 @@ def burst_noise(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     return x / np.sqrt(np.mean(x**2))
 
 
-def babble_noise(n: int, bank: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _babble_noise(n: int, bank: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Non-stationary babble: an excerpt of a bank of several overlapping talkers, unit RMS."""
     start = int(rng.integers(0, len(bank)))
     idx = (start + np.arange(n)) % len(bank)
     x = bank[idx] * (1.0 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * np.arange(n) / len(bank) * 8))
     return x / (np.sqrt(np.mean(x**2)) + 1e-12)
+
+
+def environment_noise(kind: str, n: int, channel: Channel, rng: np.random.Generator, bank=None) -> np.ndarray:
+    """``n`` samples of one of :data:`NOISE_TYPES` (not ``none``) at unit RMS; ``bank`` feeds ``babble``."""
+    sr = channel.sr_hz
+    if kind == "hum":
+        return _mains_hum(n, sr, channel.mains_hz, rng)
+    if kind == "fan":
+        return _fan_noise(n, sr, rng)
+    if kind == "bursts":
+        return _burst_noise(n, sr, rng)
+    if kind == "babble":
+        return _babble_noise(n, bank, rng)
+    raise ValueError(f"unknown noise type {kind!r}")
 
 
 def button_click(sr: int, rng: np.random.Generator) -> np.ndarray:

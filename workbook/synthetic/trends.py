@@ -34,6 +34,8 @@ import pandas as pd
 
 from workbook.manifest import AGE_GROUP_START_YEARS, AGE_GROUPS, age_group_from_years
 
+__all__ = ["VOICE_PARAMETERS", "f0_trend_hz", "sample_speakers"]
+
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
@@ -55,7 +57,7 @@ def f0_trend_hz(age_years, gender: str):
     raise ValueError(f"gender must be 'female' or 'male', not {gender!r}")
 
 
-def jitter_trend_pct(age_years, gender: str):
+def _jitter_trend_pct(age_years, gender: str):
     """Mean local jitter in % (cycle-to-cycle period variation; grows with age, Linville)."""
     a = np.asarray(age_years, dtype=float)
     adult = 0.35 * np.exp(0.018 * np.clip(a - 20.0, 0.0, None))  # 0.35 % at 20, ~1 % at 80
@@ -64,38 +66,38 @@ def jitter_trend_pct(age_years, gender: str):
     return adult + mutation
 
 
-def shimmer_trend_pct(age_years, gender: str):
+def _shimmer_trend_pct(age_years, gender: str):
     """Mean local shimmer in % (cycle-to-cycle amplitude variation; grows with age)."""
     a = np.asarray(age_years, dtype=float)
     return 2.5 * np.exp(0.012 * np.clip(a - 20.0, 0.0, None))  # 2.5 % at 20, ~5 % at 80
 
 
-def hnr_trend_db(age_years, gender: str):
+def _hnr_trend_db(age_years, gender: str):
     """Mean harmonics-to-noise ratio in dB (breathier, noisier voices with age)."""
     a = np.asarray(age_years, dtype=float)
     base = 20.0 if gender == "male" else 19.0  # women are slightly breathier
     return base - 0.12 * np.clip(a - 20.0, 0.0, None)
 
 
-def tremor_depth_trend_pct(age_years, gender: str):
+def _tremor_depth_trend_pct(age_years, gender: str):
     """Mean depth of 4-7 Hz f0 tremor in % of f0 (appears from the sixties)."""
     a = np.asarray(age_years, dtype=float)
     return 0.3 + 2.2 * _sigmoid((a - 62.0) / 6.0)
 
 
-def tremor_rate_trend_hz(age_years, gender: str):
+def _tremor_rate_trend_hz(age_years, gender: str):
     """Mean tremor rate in Hz (within 4-7 Hz, slightly slower with age)."""
     a = np.asarray(age_years, dtype=float)
     return 6.0 - 0.02 * np.clip(a - 20.0, 0.0, None)
 
 
-def speaking_rate_trend_sps(age_years, gender: str):
+def _speaking_rate_trend_sps(age_years, gender: str):
     """Mean articulation rate in syllables per second (falls with age)."""
     a = np.asarray(age_years, dtype=float)
     return 5.5 - 0.022 * np.clip(a - 30.0, 0.0, None)  # 5.5 at 30, ~4.4 at 80
 
 
-def vtl_trend_cm(age_years, gender: str):
+def _vtl_trend_cm(age_years, gender: str):
     """Mean vocal-tract length in cm (Fitch & Giedd 1999; slight lengthening with age)."""
     a = np.asarray(age_years, dtype=float)
     ageing = 0.012 * np.clip(a - 30.0, 0.0, None)
@@ -109,29 +111,24 @@ def vtl_trend_cm(age_years, gender: str):
 VOICE_PARAMETERS = {
     #  name               trend function            spread kind, size
     "f0_hz": (f0_trend_hz, "log", 0.09),
-    "jitter_pct": (jitter_trend_pct, "log", 0.50),
-    "shimmer_pct": (shimmer_trend_pct, "log", 0.4),
-    "hnr_db": (hnr_trend_db, "add", 2.5),
-    "tremor_depth_pct": (tremor_depth_trend_pct, "log", 0.45),
-    "tremor_rate_hz": (tremor_rate_trend_hz, "add", 0.5),
-    "speaking_rate_sps": (speaking_rate_trend_sps, "add", 0.8),
-    "vtl_cm": (vtl_trend_cm, "add", 0.40),
+    "jitter_pct": (_jitter_trend_pct, "log", 0.50),
+    "shimmer_pct": (_shimmer_trend_pct, "log", 0.4),
+    "hnr_db": (_hnr_trend_db, "add", 2.5),
+    "tremor_depth_pct": (_tremor_depth_trend_pct, "log", 0.45),
+    "tremor_rate_hz": (_tremor_rate_trend_hz, "add", 0.5),
+    "speaking_rate_sps": (_speaking_rate_trend_sps, "add", 0.8),
+    "vtl_cm": (_vtl_trend_cm, "add", 0.40),
 }
 
 #: Bounds that keep every sampled value physiologically plausible.
-PARAMETER_BOUNDS = {
-    "f0_hz": (70.0, 330.0),
-    "jitter_pct": (0.1, 4.0),
-    "shimmer_pct": (0.8, 15.0),
-    "hnr_db": (8.0, 30.0),
-    "tremor_depth_pct": (0.05, 4.0),
-    "tremor_rate_hz": (4.0, 7.0),
-    "speaking_rate_sps": (2.8, 7.5),
+_PARAMETER_BOUNDS = {
+    "f0_hz": (70.0, 330.0), "jitter_pct": (0.1, 4.0), "shimmer_pct": (0.8, 15.0), "hnr_db": (8.0, 30.0),
+    "tremor_depth_pct": (0.05, 4.0), "tremor_rate_hz": (4.0, 7.0), "speaking_rate_sps": (2.8, 7.5),
     "vtl_cm": (12.5, 19.5),
 }
 
 
-def sample_ages(n: int, rng: np.random.Generator, *, min_age: int = 13, max_age: int = 79) -> np.ndarray:
+def _sample_ages(n: int, rng: np.random.Generator, *, min_age: int = 13, max_age: int = 79) -> np.ndarray:
     """Ages in years, balanced over the age groups in ``[min_age, max_age]``.
 
     A group is drawn uniformly, then a year uniformly within its part of the range, so
@@ -162,7 +159,7 @@ def sample_speakers(
     """
     rng = np.random.default_rng([seed, 0])
     gender = np.where(rng.random(n) < p_female, "female", "male")
-    ages = sample_ages(n, rng, min_age=min_age, max_age=max_age)
+    ages = _sample_ages(n, rng, min_age=min_age, max_age=max_age)
     table = {
         "speaker": [f"spk{i:04d}" for i in range(n)],
         "gender": gender,
@@ -172,7 +169,7 @@ def sample_speakers(
         noise = rng.standard_normal(n)
         mean = np.array([float(trend(a, g)) for a, g in zip(ages, gender)])
         value = mean * np.exp(size * noise) if kind == "log" else mean + size * noise
-        lo, hi = PARAMETER_BOUNDS[name]
+        lo, hi = _PARAMETER_BOUNDS[name]
         table[name] = np.clip(value, lo, hi)
     out = pd.DataFrame(table)
     out.insert(3, "age_group", age_group_from_years(out["age_years"]))

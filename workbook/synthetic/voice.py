@@ -18,25 +18,23 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
+__all__ = ["Utterance", "Voice", "synthesize_utterance"]
+
 #: Formants F1-F5 in Hz of five vowels for a reference vocal tract of 17 cm (adult male),
 #: after Peterson & Barney (1952); F4/F5 from the neutral tube.
-VOWEL_FORMANTS_HZ = {
-    "i": (270.0, 2290.0, 3010.0, 3500.0, 4200.0),
-    "e": (530.0, 1840.0, 2480.0, 3500.0, 4200.0),
-    "a": (730.0, 1090.0, 2440.0, 3400.0, 4200.0),
-    "o": (570.0, 840.0, 2410.0, 3400.0, 4200.0),
+_VOWEL_FORMANTS_HZ = {
+    "i": (270.0, 2290.0, 3010.0, 3500.0, 4200.0), "e": (530.0, 1840.0, 2480.0, 3500.0, 4200.0),
+    "a": (730.0, 1090.0, 2440.0, 3400.0, 4200.0), "o": (570.0, 840.0, 2410.0, 3400.0, 4200.0),
     "u": (300.0, 870.0, 2240.0, 3400.0, 4200.0),
 }
 #: Voiced consonants (nasal murmur /m n/, approximants /l w/): low F1, weak upper formants.
-SONORANT_FORMANTS_HZ = {
-    "m": (250.0, 1100.0, 2300.0, 3300.0, 4200.0),
-    "n": (250.0, 1500.0, 2500.0, 3300.0, 4200.0),
-    "l": (350.0, 1100.0, 2700.0, 3400.0, 4200.0),
-    "w": (300.0, 700.0, 2200.0, 3300.0, 4200.0),
+_SONORANT_FORMANTS_HZ = {
+    "m": (250.0, 1100.0, 2300.0, 3300.0, 4200.0), "n": (250.0, 1500.0, 2500.0, 3300.0, 4200.0),
+    "l": (350.0, 1100.0, 2700.0, 3400.0, 4200.0), "w": (300.0, 700.0, 2200.0, 3300.0, 4200.0),
 }
-SONORANT_GAIN = 0.35  # murmur is about 9 dB weaker than the vowel
-FORMANT_BANDWIDTHS_HZ = (70.0, 100.0, 140.0, 200.0, 260.0)
-REFERENCE_VTL_CM = 17.0
+_SONORANT_GAIN = 0.35  # murmur is about 9 dB weaker than the vowel
+_FORMANT_BANDWIDTHS_HZ = (70.0, 100.0, 140.0, 200.0, 260.0)
+_REFERENCE_VTL_CM = 17.0
 
 
 @dataclass(frozen=True)
@@ -77,15 +75,13 @@ class Utterance:
     syllable_onsets_s: np.ndarray
 
     @property
-    def duration_s(self) -> float:
-        return len(self.speech) / self.sr
-
-    @property
     def f0_median_hz(self) -> float:
+        """Median true f0 over the voiced samples, in Hz."""
         return float(np.nanmedian(self.f0_hz[self.voiced]))
 
     @property
     def voiced_fraction(self) -> float:
+        """Fraction of the samples that are voiced."""
         return float(self.voiced.mean())
 
 
@@ -100,7 +96,7 @@ def _ramp_envelope(n: int, ramp: int) -> np.ndarray:
     return env
 
 
-def rosenberg_flow(phase: np.ndarray, open_phase: float = 0.40, closing_phase: float = 0.16) -> np.ndarray:
+def _rosenberg_flow(phase: np.ndarray, open_phase: float = 0.40, closing_phase: float = 0.16) -> np.ndarray:
     """Glottal flow of a Rosenberg pulse at cycle phase in [0, 1) (0 at glottal opening)."""
     flow = np.zeros_like(phase)
     opening = phase < open_phase
@@ -110,7 +106,7 @@ def rosenberg_flow(phase: np.ndarray, open_phase: float = 0.40, closing_phase: f
     return flow
 
 
-def formant_sos(formants_hz, bandwidths_hz, sr: int) -> np.ndarray:
+def _formant_sos(formants_hz, bandwidths_hz, sr: int) -> np.ndarray:
     """Cascade of second-order resonators (unity gain at 0 Hz) as an SOS array.
 
     Formants at or above 0.45 * sr are left out.
@@ -127,30 +123,21 @@ def formant_sos(formants_hz, bandwidths_hz, sr: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def bandpass_sos(lo_hz: float, hi_hz: float, sr: int) -> np.ndarray:
+def _bandpass_sos(lo_hz: float, hi_hz: float, sr: int) -> np.ndarray:
     """Second-order Butterworth band-pass (cached: designs repeat across clips)."""
     return signal.butter(2, [lo_hz, hi_hz], btype="bandpass", fs=sr, output="sos")
 
 
 @lru_cache(maxsize=16)
-def highpass_sos(corner_hz: float, sr: int) -> np.ndarray:
+def _highpass_sos(corner_hz: float, sr: int) -> np.ndarray:
     """First-order Butterworth high-pass (cached)."""
     return signal.butter(1, corner_hz, btype="highpass", fs=sr, output="sos")
 
 
-def _semitones(x):
-    return 2.0 ** (np.asarray(x) / 12.0)
-
-
 def synthesize_utterance(
-    voice: Voice,
-    sr: int,
-    rng: np.random.Generator,
-    *,
-    n_syllables: int = 12,
-    f0_scale: float = 1.0,
+    voice: Voice, sr: int, rng: np.random.Generator, *, n_syllables: int = 12, f0_scale: float = 1.0
 ) -> Utterance:
-    """Synthesise one utterance of ``n_syllables`` syllables in the given voice.
+    """Synthesise one utterance of ``n_syllables`` syllables in the given voice at ``sr`` Hz.
 
     ``f0_scale`` shifts this utterance's f0 (day-to-day variation of one speaker).
     """
@@ -158,14 +145,10 @@ def synthesize_utterance(
     syl = np.exp(0.25 * rng.standard_normal(n_syllables))
     syl = syl / syl.mean() / rate  # mean syllable duration is exactly 1 / rate
     # phrases of 3-7 syllables, pauses of 0.15-0.5 s between them
-    breaks = []
-    i = 0
-    while True:
-        i += int(rng.integers(3, 8))
-        if i >= n_syllables:
-            break
-        breaks.append(i)
-    pauses = {b: float(rng.uniform(0.15, 0.5)) for b in breaks}
+    breaks = [int(rng.integers(3, 8))]
+    while breaks[-1] < n_syllables:
+        breaks.append(breaks[-1] + int(rng.integers(3, 8)))
+    pauses = {b: float(rng.uniform(0.15, 0.5)) for b in breaks[:-1]}
 
     # lay out segments: (kind, start_s, end_s, extra)
     segments = []
@@ -182,10 +165,10 @@ def synthesize_utterance(
         kind = rng.choice(["fricative", "plosive", "sonorant", "none"], p=[0.3, 0.3, 0.3, 0.1])
         if k == 0 and kind == "plosive":
             kind = "fricative"  # the utterance starts with a sound, not a closure
-        vowel = str(rng.choice(list(VOWEL_FORMANTS_HZ)))
+        vowel = str(rng.choice(list(_VOWEL_FORMANTS_HZ)))
         if kind == "sonorant":
             cd = d * rng.uniform(0.2, 0.35)
-            segments.append(("sonorant", t, t + cd + 0.01, str(rng.choice(list(SONORANT_FORMANTS_HZ)))))
+            segments.append(("sonorant", t, t + cd + 0.01, str(rng.choice(list(_SONORANT_FORMANTS_HZ)))))
         elif kind == "fricative":
             cd = d * rng.uniform(0.25, 0.4)
             segments.append(("fricative", t, t + cd, int(rng.integers(0, 3))))
@@ -217,7 +200,7 @@ def synthesize_utterance(
     tremor = 1.0 + voice.tremor_depth_pct / 100.0 * np.sin(
         2 * np.pi * voice.tremor_rate_hz * times + rng.uniform(0, 2 * np.pi)
     )
-    f0_smooth = base * _semitones(contour_st) * tremor
+    f0_smooth = base * 2.0 ** (contour_st / 12.0) * tremor  # semitones to a frequency ratio
 
     # --- glottal cycles with jitter and shimmer ----------------------------------------
     # For i.i.d. relative period deviations of s.d. sigma, local jitter (mean absolute
@@ -243,7 +226,7 @@ def synthesize_utterance(
     amplitude = np.maximum(1.0 + sigma_s * z_amp[:n_cycles], 0.2)
     # breathier voices keep the glottis open longer (larger open quotient)
     open_phase = float(np.clip(0.36 + 0.01 * (20.0 - voice.hnr_db), 0.30, 0.52))
-    flow = amplitude[cycle_idx] * rosenberg_flow(phase, open_phase=open_phase)
+    flow = amplitude[cycle_idx] * _rosenberg_flow(phase, open_phase=open_phase)
     source = np.diff(flow, prepend=0.0) * sr / base  # flow derivative (lip radiation folded in)
     f0_inst = 1.0 / np.diff(pulse_times)[cycle_idx]
 
@@ -258,7 +241,7 @@ def synthesize_utterance(
             voiced[a:b] = True
     # aspiration is turbulence: broadband, strongest relative to the harmonics at high
     # frequencies, where breathy voices lose their harmonic structure first
-    breath = signal.sosfilt(highpass_sos(500.0, sr), rng.standard_normal(n))
+    breath = signal.sosfilt(_highpass_sos(500.0, sr), rng.standard_normal(n))
     breath *= 0.4 + flow / max(amplitude.max(), 1e-9)  # pulsatile, as at the glottis
     p_periodic = np.mean(source[voiced] ** 2)
     p_breath = np.mean(breath[voiced] ** 2)
@@ -267,18 +250,18 @@ def synthesize_utterance(
 
     # --- formant filtering, vowel by vowel; consonant noise -----------------------------
     speech = np.zeros(n)
-    scale = REFERENCE_VTL_CM / voice.vtl_cm
+    scale = _REFERENCE_VTL_CM / voice.vtl_cm
     tail = int(0.03 * sr)
     vowel_power = []
     for kind, s0, s1, phone in segments:
         if kind not in ("vowel", "sonorant"):
             continue
         a, b = int(round(s0 * sr)), min(n, int(round(s1 * sr)) + tail)
-        table, gain = (VOWEL_FORMANTS_HZ, 1.0) if kind == "vowel" else (SONORANT_FORMANTS_HZ, SONORANT_GAIN)
+        table, gain = (_VOWEL_FORMANTS_HZ, 1.0) if kind == "vowel" else (_SONORANT_FORMANTS_HZ, _SONORANT_GAIN)
         formants = np.array(table[phone]) * scale * np.exp(0.04 * rng.standard_normal(5))
         # the segment's own share of the excitation (neighbours overlap only in the ramps)
         own = excitation[a:b] * _ramp_envelope(b - a, ramp) if kind == "sonorant" else excitation[a:b]
-        out = gain * signal.sosfilt(formant_sos(formants, FORMANT_BANDWIDTHS_HZ, sr), own)
+        out = gain * signal.sosfilt(_formant_sos(formants, _FORMANT_BANDWIDTHS_HZ, sr), own)
         speech[a:b] += out
         if kind == "vowel":
             vowel_power.append(np.mean(out**2))
@@ -288,13 +271,13 @@ def synthesize_utterance(
         if kind == "fricative" and b > a:
             lo, hi = [(3500.0, 7500.0), (1200.0, 6500.0), (2000.0, 4500.0)][sub]
             hi = min(hi, 0.45 * sr)
-            sos = bandpass_sos(lo, hi, sr)
+            sos = _bandpass_sos(lo, hi, sr)
             noise = signal.sosfilt(sos, rng.standard_normal(b - a))
             noise *= _ramp_envelope(b - a, int(0.015 * sr))
             level = vowel_rms * 10 ** (rng.uniform(-18.0, -10.0) / 20.0)
             speech[a:b] += noise / (np.sqrt(np.mean(noise**2)) + 1e-12) * level
         elif kind == "plosive" and b > a:
-            sos = bandpass_sos(1000.0, min(5000.0, 0.45 * sr), sr)
+            sos = _bandpass_sos(1000.0, min(5000.0, 0.45 * sr), sr)
             m = b - a + int(0.02 * sr)
             burst = signal.sosfilt(sos, rng.standard_normal(m)) * np.exp(-np.arange(m) / (0.006 * sr))
             level = vowel_rms * 10 ** (rng.uniform(-10.0, -4.0) / 20.0)
@@ -305,13 +288,6 @@ def synthesize_utterance(
     speech /= np.sqrt(np.mean(speech[sounding] ** 2))
     f0_track = np.where(voiced, f0_inst, np.nan)
     pause_total = float(sum(pauses.values()))
-    return Utterance(
-        speech=speech,
-        sr=sr,
-        f0_hz=f0_track,
-        voiced=voiced,
-        n_syllables=n_syllables,
-        articulation_rate_sps=float(n_syllables / (total_s - pause_total)),
-        pause_ratio=float(pause_total / total_s),
-        syllable_onsets_s=np.array(syllable_starts),
-    )
+    return Utterance(speech=speech, sr=sr, f0_hz=f0_track, voiced=voiced, n_syllables=n_syllables,
+                     articulation_rate_sps=float(n_syllables / (total_s - pause_total)),
+                     pause_ratio=float(pause_total / total_s), syllable_onsets_s=np.array(syllable_starts))
