@@ -1,0 +1,53 @@
+"""The machinery a learner need not read: data sets, the feature engine, models on disk, the runner.
+
+- :mod:`workbook.paths`          project root, data and outputs folders, :func:`run_output_dir`
+- :mod:`workbook.manifest`       the manifest table (one row per clip) and its checks
+- :mod:`workbook.datasets`       :func:`load_dataset` -> :class:`LoadedDataset` (synthetic or real)
+- :mod:`workbook.sources`        Common Voice, folder + CSV, AudioMNIST; the load report
+- :mod:`workbook.synthetic`      the synthetic voice corpus with known ground truth
+- :mod:`workbook.engine`         :func:`extract_features`: every file's features, parallel, cached, resumable
+- :mod:`workbook.workers`        what a worker does with one file; the joblib and Dask back-ends
+- :mod:`workbook.cache`          the Parquet cache keyed by file content and spec
+- :mod:`workbook.mel_images`     fixed-length log-mel images of every clip (:func:`extract_mel_images`)
+- :mod:`workbook.feature_table`  notebook 03's outputs read back (or made now) for notebooks 04-05
+- :mod:`workbook.metrics_json`   ``metrics.json``: every headline number of a run
+- :mod:`workbook.persistence`    skops model files with a stated list of trusted types
+- :mod:`workbook.predict`        :class:`Predictor`: age and gender of new recordings
+- :mod:`workbook.runner`         every notebook headless with papermill, parameters checked
+- :mod:`workbook.cli`            ``python -m workbook run|generate|features|predict|refresh-notebooks``
+
+The names below are importable from ``workbook`` directly; each is imported from its module
+on first use, so ``import workbook`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: Entry points the notebooks use, by the module that defines them.
+_EXPORTS = {
+    "workbook.datasets": ("LoadedDataset", "load_dataset"),
+    "workbook.paths": ("run_output_dir",),
+    "workbook.sources": ("display_load_report",),
+    "workbook.engine": ("extract_features", "read_features", "write_outputs"),
+    "workbook.mel_images": ("extract_mel_images",),
+    "workbook.feature_table": ("feature_columns", "load_feature_table", "load_mel_images", "model_feature_columns"),
+    "workbook.metrics_json": ("update_metrics",),
+    "workbook.persistence": ("TRUSTED_TYPES", "save_models"),
+    "workbook.predict": ("Predictor",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'workbook' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value  # found directly next time
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-METRICS_FILENAME = "metrics.json"
+__all__ = ["read_metrics", "update_metrics"]
+
+_METRICS_FILENAME = "metrics.json"
 
 
 def _clean(value):
@@ -49,7 +51,7 @@ def read_metrics(folder: str | Path) -> dict:
 
     Notebook: 05_modeling
     """
-    path = Path(folder) / METRICS_FILENAME
+    path = Path(folder) / _METRICS_FILENAME
     if not path.is_file():
         return {}
     try:
@@ -67,7 +69,7 @@ def update_metrics(folder: str | Path, section: str, values: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     doc = read_metrics(folder)
     doc[section] = _clean(values)
-    path = folder / METRICS_FILENAME
+    path = folder / _METRICS_FILENAME
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
