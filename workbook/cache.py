@@ -127,15 +127,6 @@ class ShardStore:
             except FileNotFoundError:  # removed by a concurrent compaction
                 continue
 
-    def keys(self, *, where_status: str | None = None) -> set[str]:
-        """Content keys present (only rows whose ``_status`` equals ``where_status`` if given)."""
-        out: set[str] = set()
-        for df in self.iter_shards(columns=[KEY] if where_status is None else [KEY, "_status"]):
-            if where_status is not None:
-                df = df[df["_status"] == where_status]
-            out.update(df[KEY].tolist())
-        return out
-
     def read(self, keys: Iterable[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """Rows (the newest per key) of the given content keys, or all rows."""
         wanted = None if keys is None else set(keys)

@@ -38,25 +38,17 @@ __all__ = ["main"]
 
 
 def _run(args) -> int:
-    try:
-        runs = run_notebooks(dataset=args.dataset, data_dir=args.data_dir, params=parse_params(args.params),
-                             out_dir=args.out, n_jobs=args.jobs)
-    except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    runs = run_notebooks(dataset=args.dataset, data_dir=args.data_dir, params=parse_params(args.params),
+                         out_dir=args.out, n_jobs=args.jobs)
     return 0 if all(r.status == "ok" for r in runs) else 1
 
 
 def _generate(args) -> int:
-    try:
-        params = parse_params(args.params)
-        allowed = {"n_speakers", "clips_per_speaker", "seed"}
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
-    except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    params = parse_params(args.params)
+    allowed = {"n_speakers", "clips_per_speaker", "seed"}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}")
     config = CorpusConfig(**params)
     root = Path(args.data_dir) if args.data_dir else default_synthetic_dir(config.n_speakers, config.clips_per_speaker, config.seed)
     if corpus_is_complete(root, config):
@@ -128,8 +120,7 @@ def _refresh(args) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m workbook", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m workbook", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute every notebook headless into outputs/<dataset>/")
@@ -193,4 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage (status 2) or the help (status 0)
         return exc.code if isinstance(exc.code, int) else 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ParameterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

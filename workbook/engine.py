@@ -174,7 +174,8 @@ def run_job(
     store = ShardStore(cache_dir / f"{job.kind}-{spec_key(description)}", description)
     keys, read_errors = _content_keys(manifest["path"], cache_dir)
 
-    present = store.keys(where_status="ok" if retry_failed else None)
+    cached = store.read(columns=["_status"])
+    present = set(cached.loc[cached["_status"] == "ok", KEY] if retry_failed else cached[KEY])
     todo = {}
     for path, key in zip(keys["path"], keys[KEY]):
         if key not in present:
@@ -225,14 +226,10 @@ def run_job(
 
 @dataclass
 class ExtractionResult:
-    """Output of :func:`extract_features`.
-
-    ``features``: one row per clip that could be analysed, keyed by ``path``, with the
-    manifest's label columns, ``audio_duration_s`` and the feature columns (family
-    prefixes); ``errors``: one row per problem (``path``, ``stage``, ``error``), the stage
-    being read, load, clean, check or a family name; ``stats``: :class:`RunStats`; ``spec``:
-    what was computed (families, parameters, cleaning, code version); ``cache_path``: the
-    folder of this spec's shards.
+    """Output of :func:`extract_features`: ``features`` (one row per analysed clip: ``path``, the
+    labels, ``audio_duration_s``, the feature columns), ``errors`` (``path``, ``stage``: read,
+    load, clean, check or a family, ``error``), ``stats``, ``spec`` (families, parameters,
+    cleaning, code version) and ``cache_path`` (the folder of this spec's shards).
     """
 
     features: pd.DataFrame
@@ -300,31 +297,19 @@ def extract_features(
     on_shard: Callable[[Path, int], None] | None = None,
     **param_overrides,
 ) -> ExtractionResult:
-    """Features of every file in ``data``, one row per clip.
+    """Features of every file in ``data`` (a manifest, a LoadedDataset or a list of paths),
+    one row per clip: an :class:`ExtractionResult`.
 
-    Parameters
-    ----------
-    data : a manifest (DataFrame with ``path``), a LoadedDataset, or a list of paths.
-    families : a set name ("original", "full", "all"), a family name or a list of them
-        (see :func:`helpers.features.resolve_families`).
-    cleaning : None or "none" for the raw audio, else a preset name or parameter dict of
-        :func:`helpers.cleaning.clean`, applied on the workers before the features.
-    params : :class:`helpers.features.FeatureParams`; keyword arguments
-        (``pitch_method="pyin"``, ``sr=16000`` ...) override single fields.
-    n_jobs : worker processes (joblib) or local Dask workers.
-    backend : "joblib" (processes on this machine) or "dask".
-    scheduler : Dask only: a scheduler address ("tcp://host:8786"), a ``distributed.Client``
-        or cluster, or None for a new local cluster of ``n_jobs`` workers.
-    cache_dir : cache folder (default ``<data folder>/cache/features``, shared by every data set).
-    manifest_columns : manifest columns joined to the features (default speaker, age group,
-        age in years, gender; "all" for every column; None for none).
-    progress : show a tqdm progress bar.
-    retry_failed : recompute files whose earlier attempt failed (otherwise their cached
-        error is reported again).
-    shard_size : files per cache shard (work lost if the run is killed is at most one
-        shard or 30 s); ``on_shard(path, n_done)`` is called after each shard is written.
-
-    Returns an :class:`ExtractionResult` (features, errors, stats).
+    ``families``: a set name ("original", "full", "all"), a family or a list of them;
+    ``cleaning``: None or "none" for the raw audio, else a preset name or parameter dict of
+    :func:`helpers.cleaning.clean`; ``params``: a :class:`helpers.features.FeatureParams`,
+    whose single fields keyword arguments override (``pitch_method="pyin"``, ``sr=16000``).
+    ``n_jobs`` workers on ``backend`` "joblib" (this machine) or "dask" (``scheduler``: an
+    address, a ``distributed.Client`` or cluster, or None for a local cluster).
+    ``cache_dir``: default ``<data folder>/cache/features``. ``manifest_columns``: the labels
+    joined to the features ("all", or None for none). ``retry_failed``: recompute files whose
+    cached attempt failed. ``shard_size``: files per cache shard (a killed run loses at most
+    one shard or 30 s of work); ``on_shard(path, n_done)`` is called after each shard.
 
     Notebook: 03_features
     """

@@ -24,22 +24,15 @@ _METRICS_FILENAME = "metrics.json"
 
 def _clean(value):
     """JSON-able copy with floats rounded to 6 significant digits (NaN and inf become None)."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist()  # NumPy arrays and scalars as Python values
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if not math.isfinite(v):
-            return None
-        return float(f"{v:.6g}")
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if value is None or isinstance(value, str):
+    if isinstance(value, float):
+        return float(f"{value:.6g}") if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Path):
         return str(value)

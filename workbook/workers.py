@@ -117,11 +117,9 @@ def process_file(path: str, content_key: str, job: Job) -> dict:
 
 def compute_rows(tasks: list[tuple[str, str]], job: Job, *, backend: str = "joblib", n_jobs: int = 1,
                  scheduler=None) -> Iterator[dict]:
-    """The row of :func:`process_file` for each ``(path, content_key)`` task, in the order they finish.
-
-    ``backend="joblib"``: ``n_jobs`` worker processes on this machine (1: in this process);
-    ``"dask"``: the cluster of ``scheduler`` (an address, a ``distributed.Client`` or a
-    cluster), or a new local cluster of ``n_jobs`` workers when it is None.
+    """The row of :func:`process_file` for each ``(path, content_key)`` task, in the order they
+    finish: on ``n_jobs`` joblib processes (1: in this process) or on the Dask cluster of
+    ``scheduler`` (an address, a Client or a cluster; None: a local one of ``n_jobs`` workers).
 
     Notebook: 03_features
     """
