@@ -25,20 +25,30 @@ from __future__ import annotations
 import importlib
 
 #: Entry points the notebooks use, by the module that defines them.
-_EXPORTS = {
-    "workbook.datasets": ("LoadedDataset", "load_dataset"),
-    "workbook.paths": ("run_output_dir",),
-    "workbook.sources": ("display_load_report",),
-    "workbook.engine": ("extract_features", "read_features", "write_outputs"),
-    "workbook.mel_images": ("extract_mel_images",),
-    "workbook.feature_table": ("feature_columns", "load_feature_table", "load_mel_images", "model_feature_columns"),
-    "workbook.metrics_json": ("update_metrics",),
-    "workbook.persistence": ("TRUSTED_TYPES", "save_models"),
-    "workbook.predict": ("Predictor",),
+_MODULE_OF = {
+    "LoadedDataset": "workbook.datasets",
+    "load_dataset": "workbook.datasets",
+    "run_output_dir": "workbook.paths",
+    "display_load_report": "workbook.sources",
+    "extract_features": "workbook.engine",
+    "read_features": "workbook.engine",
+    "write_outputs": "workbook.engine",
+    "extract_mel_images": "workbook.mel_images",
+    "feature_columns": "workbook.feature_table",
+    "load_feature_table": "workbook.feature_table",
+    "load_mel_images": "workbook.feature_table",
+    "model_feature_columns": "workbook.feature_table",
+    "update_metrics": "workbook.metrics_json",
+    "TRUSTED_TYPES": "workbook.persistence",
+    "save_models": "workbook.persistence",
+    "Predictor": "workbook.predict",
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)
+__all__ = [
+    "LoadedDataset", "Predictor", "TRUSTED_TYPES", "display_load_report", "extract_features", "extract_mel_images",
+    "feature_columns", "load_dataset", "load_feature_table", "load_mel_images", "model_feature_columns",
+    "read_features", "run_output_dir", "save_models", "update_metrics", "write_outputs",
+]
 
 
 def __getattr__(name: str):
