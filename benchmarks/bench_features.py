@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,7 @@ def run_config(config: str, files: list[str], warmup: list[str], cleaning: str |
         info["n_ok"] = len(res.features)
         info["n_failed"] = res.stats.n_failed
         info["n_features"] = len(res.feature_columns())
+        shutil.rmtree(cache, ignore_errors=True)  # the timed run's cache is not kept
         if kw["backend"] == "dask":
             cluster.close()
     return info

@@ -17,10 +17,9 @@ import pandas as pd
 import pytest
 
 from helpers.audio import save_audio
-from workbook.engine import extract_features
-from workbook.features_cli import main as cli_main
-from workbook.engine import read_features, write_outputs
-from workbook.mel_images import extract_mel_images, read_mel_images
+from workbook.cli import main as cli_main
+from workbook.engine import extract_features, read_features, write_outputs
+from workbook.mel_images import extract_mel_images, mel_image, read_mel_images
 
 SR = 16000
 FAMILIES = ("original", "spectral", "voice", "rhythm")
@@ -227,14 +226,26 @@ def test_outputs_round_trip_and_mel_images(corpus, tmp_path):
 
 def test_cli_writes_the_table_and_reports_failures(corpus, tmp_path, capsys):
     paths = list(corpus["manifest"]["path"][:2]) + [str(corpus["bad"]["corrupt"])]
-    rc = cli_main([*paths, "--families", "original", "--cleaning", "none", "--jobs", "1", "--no-progress",
+    rc = cli_main(["features", *paths, "--families", "original", "--cleaning", "none", "--jobs", "1", "--no-progress",
                    "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")])
     assert rc == 0
     assert len(read_features(tmp_path / "out")) == 2
     assert "1 problem(s) recorded" in capsys.readouterr().out
-    assert cli_main([str(corpus["bad"]["corrupt"]), "--cleaning", "none", "--no-progress", "--out", str(tmp_path / "o2"),
+    assert cli_main(["features", str(corpus["bad"]["corrupt"]), "--cleaning", "none", "--no-progress", "--out", str(tmp_path / "o2"),
                      "--cache-dir", str(tmp_path / "cache")]) == 1
-    assert cli_main(["--families", "nonsense", *paths[:1], "--cleaning", "none", "--out", str(tmp_path / "o3")]) == 2
+    assert cli_main(["features", "--families", "nonsense", *paths[:1], "--cleaning", "none", "--out", str(tmp_path / "o3")]) == 2
+    assert cli_main(["features", *paths[:1], "--tracker", "crepe", "--out", str(tmp_path / "o4")]) == 2
+    assert "pitch_method must be one of" in capsys.readouterr().err
+    assert cli_main(["features", "--backend", "spark"]) == 2  # refused by argparse
+
+
+def test_mel_image_is_fixed_length_float32(corpus):
+    y = voice_clip(120, 5, seed=3)  # about 1 s: padded to 3 s with silence
+    long = np.tile(y, 5)  # about 5 s: cut to 3 s
+    a, b = mel_image(y, SR), mel_image(long, SR)
+    assert a.shape == b.shape == (128, 94) and a.dtype == np.float32
+    assert np.all(a[:, -10:] == pytest.approx(-100.0, abs=1e-3))  # the padding sits at the floor
+    assert np.array_equal(mel_image(long[: 3 * SR], SR), b)
 
 
 def test_nothing_readable_gives_an_empty_table_and_every_error(tmp_path):

@@ -1,5 +1,5 @@
 """Tests of prediction on new recordings (workbook.predict) and ``python -m workbook predict``
-(workbook.predict_cli.predict_main): a generated clip, a corrupt file, a stereo 44.1 kHz file.
+(workbook.cli.main): a generated clip, a corrupt file, a stereo 44.1 kHz file.
 
 A small model is trained here on features the engine extracts from a tiny synthetic corpus,
 saved with skops, and loaded back the way notebook 06 and the command line load it.
@@ -7,7 +7,6 @@ saved with skops, and loaded back the way notebook 06 and the command line load 
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
@@ -95,40 +94,37 @@ def test_prediction_uses_the_training_cleaning_and_features(model_dir, inputs):
     assert all(c in values for c in cols)
 
 
-def test_cli_prints_one_line_per_file_and_fails_softly(model_dir, inputs):
-    from workbook.predict_cli import predict_main
+def test_cli_prints_one_line_per_file_and_fails_softly(model_dir, inputs, capsys):
+    from workbook.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
-    code = predict_main([str(inputs["mono"]), str(inputs["corrupt"]), str(inputs["stereo"]), "--model-dir", str(model_dir)],
-                        out=out, err=err)
-    lines = out.getvalue().strip().splitlines()
+    code = main(["predict", str(inputs["mono"]), str(inputs["corrupt"]), str(inputs["stereo"]), "--model-dir", str(model_dir)])
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
     assert code == 1 and len(lines) == 3
     assert lines[0].startswith(str(inputs["mono"])) and "age group" in lines[0] and "gender" in lines[0]
     assert "ERROR" in lines[1] and "corrupt.wav" in lines[1]
     assert "age group" in lines[2]
-    assert "1 of 3 file(s) could not be predicted" in err.getvalue()
+    assert "1 of 3 file(s) could not be predicted" in captured.err
 
-    out = io.StringIO()
-    assert predict_main([str(inputs["mono"]), "--model-dir", str(model_dir), "--json"], out=out, err=io.StringIO()) == 0
-    record = json.loads(out.getvalue().strip())
+    assert main(["predict", str(inputs["mono"]), "--model-dir", str(model_dir), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.strip())
     assert record["status"] == "ok" and 0 <= record["age_group_probability"] <= 1
 
 
-def test_cli_without_a_model_or_with_an_untrusted_one(tmp_path, model_dir, inputs):
+def test_cli_without_a_model_or_with_an_untrusted_one(tmp_path, model_dir, inputs, capsys):
     import shutil
 
     import skops.io as sio
 
-    from workbook.predict_cli import predict_main
+    from workbook.cli import main
 
-    err = io.StringIO()
-    assert predict_main([str(inputs["mono"]), "--model-dir", str(tmp_path / "none")], out=io.StringIO(), err=err) == 2
-    assert "model_card.json" in err.getvalue()
+    assert main(["predict", str(inputs["mono"]), "--model-dir", str(tmp_path / "none")]) == 2
+    assert "model_card.json" in capsys.readouterr().err
 
     bad = tmp_path / "bad_model"
     shutil.copytree(model_dir, bad)
     sio.dump({"payload": Exception("not a model")}, bad / "age_model.skops")
-    err = io.StringIO()
-    assert predict_main([str(inputs["mono"]), "--model-dir", str(bad)], out=io.StringIO(), err=err) == 2
-    assert "trusted" in err.getvalue()
-    assert predict_main(["--model-dir", str(model_dir)], out=io.StringIO(), err=io.StringIO()) == 2  # no FILE
+    assert main(["predict", str(inputs["mono"]), "--model-dir", str(bad)]) == 2
+    assert "trusted" in capsys.readouterr().err
+    assert main(["predict", "--model-dir", str(model_dir)]) == 2  # no FILE
+    assert "FILE" in capsys.readouterr().err

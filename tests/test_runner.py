@@ -10,7 +10,8 @@ import sys
 import nbformat
 import pytest
 
-from workbook.runner import ParameterError, check_parameters, discover_notebooks, parse_params, run_notebooks
+from workbook.cli import main
+from workbook.runner import ParameterError, check_parameters, discover_notebooks, parse_params, refresh_notebooks, run_notebooks
 
 
 def make_notebook(path, params_source, body_source):
@@ -72,6 +73,36 @@ def test_cli_refuses_unknown_parameter():
     )
     assert proc.returncode == 2
     assert "colour" in proc.stderr and "Valid parameters:" in proc.stderr and "n_speakers" in proc.stderr
+
+
+def test_refresh_executes_a_notebook_in_place(tmp_path):
+    nb = make_notebook(tmp_path / "01_a.ipynb", "value = 1", "print(value * 3)")
+    runs = refresh_notebooks([nb], echo=lambda line: None)
+    assert [r.status for r in runs] == ["ok"]
+    outputs = nbformat.read(str(nb), as_version=4).cells[-1].outputs
+    assert outputs[0]["text"].strip() == "3"
+
+
+def test_cli_lists_every_command(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(cmd in out for cmd in ("run", "generate", "features", "predict", "refresh-notebooks"))
+    assert main(["colour"]) == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_import_workbook_is_cheap_and_reexports_the_entry_points():
+    code = (
+        "import sys, workbook\n"
+        "heavy = [m for m in ('pandas', 'librosa', 'sklearn', 'papermill') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "from workbook import extract_features, load_dataset, Predictor, TRUSTED_TYPES\n"
+        "import workbook.engine, workbook.predict\n"
+        "assert extract_features is workbook.engine.extract_features and Predictor is workbook.predict.Predictor\n"
+        "missing = [n for n in workbook.__all__ if not hasattr(workbook, n)]\n"
+        "assert not missing, missing\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_small_run_of_every_notebook(tmp_path):

@@ -2,17 +2,13 @@
 
 Layout under a cache folder::
 
-    files.parquet                 path, size, mtime_ns -> sha1 (so unchanged files are not re-read)
-    <kind>-<spec key>/spec.json   what the spec is (families, parameters, code version)
+    files.parquet                      path, size, mtime_ns -> sha1 (unchanged files are not re-read)
+    <kind>-<spec key>/spec.json        what the spec is (families, parameters, code version)
     <kind>-<spec key>/part-*.parquet   one row per computed file content
 
-A row is found by the SHA-1 of the file's bytes, inside the folder of a spec key that hashes
-the parameters and the feature-code version, so a re-run computes only files that are new
-or changed, and changing a parameter (or the code version) starts a fresh folder. The
-same recording under two paths is computed once.
-
-Shards are written whole to a temporary name and renamed (atomic on POSIX), so a run
-killed at any moment leaves only complete shards: the next run resumes from them.
+A row is found by the SHA-1 of the file's bytes inside the folder of a key that hashes the
+parameters and the feature-code version. Shards are written whole to a temporary name and
+renamed (atomic on POSIX), so a run killed at any moment leaves only complete shards.
 
 Notebook: 03_features (through :mod:`workbook.engine`).
 """
@@ -29,25 +25,12 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
+__all__ = ["KEY", "FileHasher", "ShardStore", "spec_key"]
+
 #: Column holding the content key in every shard.
 KEY = "content_sha1"
 
-FILE_INDEX = "files.parquet"
-
-
-def file_sha1(path: str | Path, *, chunk_bytes: int = 1 << 20) -> str:
-    """SHA-1 hex digest of a file's bytes, read in ``chunk_bytes`` pieces.
-
-    Notebook: 03_features
-    """
-    h = hashlib.sha1()
-    with open(path, "rb") as fh:
-        while True:
-            block = fh.read(chunk_bytes)
-            if not block:
-                break
-            h.update(block)
-    return h.hexdigest()
+_FILE_INDEX = "files.parquet"
 
 
 def spec_key(spec: dict) -> str:
@@ -65,54 +48,50 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> Path:
         df.to_parquet(tmp, index=False)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
     return path
 
 
 class FileHasher:
-    """Content keys of files with a size + modification-time prefilter.
+    """Content keys (SHA-1 of the bytes) of files, with a size + modification-time prefilter.
 
-    A file whose size and ``mtime_ns`` match the index is not re-read; any other file is
-    hashed (SHA-1 of its bytes). Call :meth:`save` to keep the index for the next run.
+    A file whose size and ``mtime_ns`` match the index kept in ``cache_dir`` is not re-read.
+    Call :meth:`save` to keep the index for the next run.
 
     Notebook: 03_features
     """
 
-    def __init__(self, cache_dir: str | Path | None):
-        self.path = Path(cache_dir) / FILE_INDEX if cache_dir is not None else None
+    def __init__(self, cache_dir: str | Path):
+        self.path = Path(cache_dir) / _FILE_INDEX
         self._index: dict[str, tuple[int, int, str]] = {}
         self._dirty = False
-        if self.path is not None and self.path.is_file():
+        if self.path.is_file():
             try:
                 df = pd.read_parquet(self.path)
-                self._index = {
-                    p: (int(s), int(m), h) for p, s, m, h in zip(df["path"], df["size"], df["mtime_ns"], df["sha1"])
-                }
+                self._index = {p: (int(s), int(m), h) for p, s, m, h in zip(df["path"], df["size"], df["mtime_ns"], df["sha1"])}
             except Exception:  # a damaged index only costs re-hashing
                 self._index = {}
-        self.n_hashed = 0
 
     def sha1(self, path: str | Path) -> str:
         """Content key of ``path``; raises ``OSError`` if it cannot be read."""
         p = str(Path(path).resolve())
         st = os.stat(p)
         hit = self._index.get(p)
-        if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+        if hit is not None and hit[:2] == (st.st_size, st.st_mtime_ns):
             return hit[2]
-        digest = file_sha1(p)
-        self.n_hashed += 1
+        with open(p, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha1").hexdigest()
         self._index[p] = (st.st_size, st.st_mtime_ns, digest)
         self._dirty = True
         return digest
 
     def save(self) -> None:
-        if self.path is None or not self._dirty:
+        """Write the index if it changed."""
+        if not self._dirty:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         rows = [(p, s, m, h) for p, (s, m, h) in self._index.items()]
-        df = pd.DataFrame(rows, columns=["path", "size", "mtime_ns", "sha1"])
-        _atomic_parquet(df, self.path)
+        _atomic_parquet(pd.DataFrame(rows, columns=["path", "size", "mtime_ns", "sha1"]), self.path)
         self._dirty = False
 
 
@@ -125,10 +104,9 @@ class ShardStore:
     def __init__(self, folder: str | Path, spec: dict | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        if spec is not None:
-            meta = self.folder / "spec.json"
-            if not meta.is_file():
-                meta.write_text(json.dumps(spec, indent=2, sort_keys=True, default=str) + "\n")
+        meta = self.folder / "spec.json"
+        if spec is not None and not meta.is_file():
+            meta.write_text(json.dumps(spec, indent=2, sort_keys=True, default=str) + "\n")
 
     def shards(self) -> list[Path]:
         """Complete shard files, oldest first."""
@@ -139,8 +117,7 @@ class ShardStore:
         df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
         if df.empty:
             return None
-        name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-        return _atomic_parquet(df, self.folder / name)
+        return _atomic_parquet(df, self.folder / f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet")
 
     def iter_shards(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
         """Each shard as a DataFrame (only ``columns`` if given), oldest first."""
@@ -150,18 +127,8 @@ class ShardStore:
             except FileNotFoundError:  # removed by a concurrent compaction
                 continue
 
-    def keys(self, *, where_status: str | None = None) -> set[str]:
-        """Content keys present (optionally only rows whose ``_status`` equals ``where_status``)."""
-        cols = [KEY] if where_status is None else [KEY, "_status"]
-        out: set[str] = set()
-        for df in self.iter_shards(columns=cols):
-            if where_status is not None:
-                df = df[df["_status"] == where_status]
-            out.update(df[KEY].tolist())
-        return out
-
     def read(self, keys: Iterable[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
-        """Rows (newest per key) of the given content keys, or all rows."""
+        """Rows (the newest per key) of the given content keys, or all rows."""
         wanted = None if keys is None else set(keys)
         cols = None if columns is None else list(dict.fromkeys([KEY, *columns]))
         parts = []
@@ -176,8 +143,8 @@ class ShardStore:
         return out.drop_duplicates(subset=KEY, keep="last").reset_index(drop=True)
 
     def compact(self, *, min_shards: int = 16, max_bytes: int = 256 * 1024**2) -> bool:
-        """Merge all shards into one when there are at least ``min_shards`` and they hold
-        less than ``max_bytes`` together (merging reads them into memory); True if merged.
+        """Merge all shards into one when there are at least ``min_shards`` holding less than
+        ``max_bytes`` together (merging reads them into memory); True if merged.
 
         The merged shard is written before the old ones are removed, so an interruption
         leaves duplicates (harmless: readers keep the newest row per key), never a gap.
@@ -185,8 +152,7 @@ class ShardStore:
         shards = self.shards()
         if len(shards) < min_shards or sum(s.stat().st_size for s in shards) > max_bytes:
             return False
-        merged = self.read()
-        self.write(merged)
+        self.write(self.read())
         for s in shards:
             s.unlink(missing_ok=True)
         return True

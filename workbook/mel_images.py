@@ -1,13 +1,9 @@
 """Fixed-length log-mel "images" of every clip (section 4.3 of the original analysis).
 
-Each clip becomes a ``(128, 94)`` float32 array: 3 s of audio at 16 kHz (cut, or padded
-with silence at the end), a 128-band mel power spectrogram (2048-sample FFT, hop 512, as
-the original) in dB (``power_to_db`` with ``ref=1.0``, librosa's unnormalised power units, the same
-scale for every clip), floored at -100 dB (the padding sits at the floor).
-Images of a whole data set are stored as one ``.npy`` file of shape
-``(n_clips, n_mels, n_frames)``, opened later with ``np.load(..., mmap_mode="r")`` so a
-model reads only the clips it needs; an index table (Parquet) maps rows to paths and
-labels. They go through the engine, so they are cached, resumable and computed in parallel.
+Each clip becomes a ``(128, 94)`` float32 array: 3 s at 16 kHz (cut, or padded with silence),
+a 128-band mel power spectrogram (FFT 2048, hop 512, as the original) in dB with ``ref=1.0``
+(the same scale for every clip), floored at -100 dB. They go through the engine (cached,
+parallel) into one ``.npy`` read back memory-mapped, with an index table (Parquet).
 
 Notebook: 03_features (written), 04_eda (read).
 """
@@ -19,90 +15,59 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import librosa
 import numpy as np
 import pandas as pd
 
 from workbook.cache import KEY
-from workbook.engine import DEFAULT_MANIFEST_COLUMNS, Job, as_manifest, count_failures, error_table, resolve_cleaning_params, run_job
+from workbook.engine import DEFAULT_MANIFEST_COLUMNS, RunStats, as_manifest, resolve_cleaning_params, run_job
+from workbook.workers import Job
 
-#: Defaults of the images: clip length (s), mel bands, FFT and hop (samples), dB floor.
-DURATION_S, N_MELS, N_FFT, HOP_LENGTH, FLOOR_DB = 3.0, 128, 2048, 512, -100.0
+__all__ = ["MelImages", "extract_mel_images", "mel_image", "read_mel_images"]
 
-MEL_IMAGES_FILE = "mel_images.npy"
-MEL_INDEX_FILE = "mel_images_index.parquet"
-
-
-def fix_duration(y: np.ndarray, sr: int, duration_s: float = DURATION_S) -> np.ndarray:
-    """``y`` cut to ``duration_s`` s, or padded with zeros at the end to that length.
-
-    Notebook: 03_features
-    """
-    n = int(round(duration_s * sr))
-    y = np.asarray(y, dtype=np.float32)
-    if len(y) >= n:
-        return y[:n]
-    return np.concatenate([y, np.zeros(n - len(y), dtype=np.float32)])
+_MEL_IMAGES_FILE, _MEL_INDEX_FILE = "mel_images.npy", "mel_images_index.parquet"
 
 
-def image_shape(sr: int, *, duration_s: float = DURATION_S, n_mels: int = N_MELS, hop_length: int = HOP_LENGTH) -> tuple[int, int]:
-    """``(n_mels, n_frames)`` of an image (centred frames: 1 + samples // hop).
+def mel_image(y: np.ndarray, sr: int, *, duration_s: float = 3.0, n_mels: int = 128, n_fft: int = 2048,
+              hop_length: int = 512, floor_db: float = -100.0) -> np.ndarray:
+    """Log-mel image of ``y`` (``sr`` in Hz): float32 ``(n_mels, 1 + samples // hop_length)`` in dB
+    (ref 1.0, floored at ``floor_db``), the clip first cut or zero-padded to ``duration_s`` s.
 
     Notebook: 03_features
     """
-    return n_mels, 1 + int(round(duration_s * sr)) // hop_length
-
-
-def mel_image(
-    y: np.ndarray,
-    sr: int,
-    *,
-    duration_s: float = DURATION_S,
-    n_mels: int = N_MELS,
-    n_fft: int = N_FFT,
-    hop_length: int = HOP_LENGTH,
-    floor_db: float = FLOOR_DB,
-) -> np.ndarray:
-    """Log-mel image of ``y`` (sr in Hz): float32 ``(n_mels, n_frames)`` in dB (ref 1.0, floor ``floor_db``).
-
-    The clip is first cut or padded to ``duration_s`` s (:func:`fix_duration`).
-
-    Notebook: 03_features
-    """
-    import librosa
-
-    x = fix_duration(y, sr, duration_s)
-    M = librosa.feature.melspectrogram(y=x, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
-    db = librosa.power_to_db(M, ref=1.0, amin=10 ** (floor_db / 10), top_db=None)
-    return db.astype(np.float32)
+    x = librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=int(round(duration_s * sr)))
+    power = librosa.feature.melspectrogram(y=x, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    return librosa.power_to_db(power, ref=1.0, amin=10 ** (floor_db / 10), top_db=None).astype(np.float32)
 
 
 @dataclass
-class MelImageJob(Job):
+class _MelImageJob(Job):
     """Engine job: one mel image per file, stored as float32 bytes in the cache."""
 
-    duration_s: float = DURATION_S
-    n_mels: int = N_MELS
-    n_fft: int = N_FFT
-    hop_length: int = HOP_LENGTH
-    floor_db: float = FLOOR_DB
+    duration_s: float = 3.0
+    n_mels: int = 128
+    n_fft: int = 2048
+    hop_length: int = 512
+    floor_db: float = -100.0
 
     kind = "melimages"
 
     def compute(self, y, sr):
-        img = mel_image(y, sr, duration_s=self.duration_s, n_mels=self.n_mels, n_fft=self.n_fft, hop_length=self.hop_length, floor_db=self.floor_db)
+        img = mel_image(y, sr, duration_s=self.duration_s, n_mels=self.n_mels, n_fft=self.n_fft,
+                        hop_length=self.hop_length, floor_db=self.floor_db)
         return {"mel": img.tobytes(), "n_mels": float(img.shape[0]), "n_frames": float(img.shape[1])}, []
 
 
 @dataclass
 class MelImages:
-    """Result of :func:`extract_mel_images`: ``path`` of the ``.npy``, ``index`` (row ->
-    clip path and labels), ``errors`` (path, stage, error), ``shape`` of the whole array."""
+    """Result of :func:`extract_mel_images`: ``path`` of the ``.npy``, ``index`` (row -> clip
+    path and labels), ``errors`` (path, stage, error), ``shape`` of the whole array, ``stats``."""
 
     path: Path
     index: pd.DataFrame
     errors: pd.DataFrame
     shape: tuple[int, ...]
-    stats: object = None
+    stats: RunStats
 
     def load(self, *, mmap: bool = True) -> np.ndarray:
         """The images, memory-mapped (read on demand) unless ``mmap=False``."""
@@ -115,8 +80,8 @@ def extract_mel_images(
     *,
     cleaning: str | Mapping | None = None,
     sr: int = 16000,
-    duration_s: float = DURATION_S,
-    n_mels: int = N_MELS,
+    duration_s: float = 3.0,
+    n_mels: int = 128,
     min_duration_s: float = 0.25,
     silence_dbfs: float = -60.0,
     n_jobs: int = 2,
@@ -126,55 +91,44 @@ def extract_mel_images(
     manifest_columns: Sequence[str] | None = DEFAULT_MANIFEST_COLUMNS,
     progress: bool = True,
 ) -> MelImages:
-    """Mel images of every clip in ``data``, written to ``out_dir/mel_images.npy`` with an
-    index ``out_dir/mel_images_index.parquet`` (columns ``row``, ``path`` and the manifest
-    columns). Files that fail (unreadable, silent, too short) are left out and listed in
-    ``errors``. The ``.npy`` is assembled shard by shard into a memory-mapped file, so
-    memory stays bounded whatever the data set's size.
+    """Mel images (:func:`mel_image`) of every clip in ``data``, written to
+    ``out_dir/mel_images.npy`` with an index ``out_dir/mel_images_index.parquet`` (columns
+    ``row``, ``path`` and the manifest columns). Files that fail (unreadable, silent, too
+    short) are left out and listed in ``errors``. The ``.npy`` is filled shard by shard as a
+    memory-mapped file, so memory stays bounded whatever the data set's size.
 
     Notebook: 03_features
     """
     manifest = as_manifest(data)
-    job = MelImageJob(
-        sr=sr, cleaning=resolve_cleaning_params(cleaning), min_duration_s=min_duration_s, silence_dbfs=silence_dbfs,
-        duration_s=duration_s, n_mels=n_mels,
-    )
-    keys, store, read_errors, stats = run_job(
-        manifest, job, n_jobs=n_jobs, backend=backend, scheduler=scheduler, cache_dir=cache_dir, progress=progress,
-        desc="mel images",
-    )
-    meta = store.read(keys[KEY].unique(), columns=["_status", "_errors"])
-    errors = error_table(keys, meta, read_errors)
-    count_failures(stats, keys, meta, read_errors, errors)
-    ok_keys = set(meta.loc[meta["_status"] == "ok", KEY])
+    job = _MelImageJob(sr=sr, cleaning=resolve_cleaning_params(cleaning), min_duration_s=min_duration_s,
+                       silence_dbfs=silence_dbfs, duration_s=duration_s, n_mels=n_mels)
+    keys, store, errors, stats = run_job(manifest, job, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                                         cache_dir=cache_dir, progress=progress, desc="mel images")
+    ok = keys[keys["_status"] == "ok"]
     extra = [c for c in (manifest_columns or []) if c in manifest.columns]
-    index = manifest[["path", *extra]].merge(keys, on="path", how="inner")
-    index = index[index[KEY].isin(ok_keys)].reset_index(drop=True)
+    index = manifest[["path", *extra]].merge(ok[["path", KEY]], on="path").reset_index(drop=True)
     index.insert(0, "row", np.arange(len(index)))
 
-    shape = (len(index), *image_shape(sr, duration_s=duration_s, n_mels=n_mels, hop_length=job.hop_length))
+    n_frames = 1 + int(round(duration_s * sr)) // job.hop_length  # centred frames
+    shape = (len(index), n_mels, n_frames)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    final = out / MEL_IMAGES_FILE
-    tmp = out / f".{MEL_IMAGES_FILE}.partial-{os.getpid()}.npy"
-    if shape[0] == 0:
+    tmp = out / f".{_MEL_IMAGES_FILE}.partial-{os.getpid()}.npy"
+    if len(index) == 0:  # an empty memory map cannot be opened
         np.save(tmp, np.zeros(shape, dtype=np.float32))
     else:
-        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        images = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
         rows_of = index.groupby(KEY)["row"].apply(list).to_dict()
-        wanted = set(rows_of)
         for shard in store.iter_shards(columns=[KEY, "_status", "mel"]):
-            shard = shard[shard[KEY].isin(wanted) & (shard["_status"] == "ok")]
-            for k, blob in zip(shard[KEY], shard["mel"]):
-                img = np.frombuffer(blob, dtype=np.float32).reshape(shape[1:])
-                for r in rows_of[k]:
-                    arr[r] = img
-        arr.flush()
-        del arr
-    os.replace(tmp, final)
-    index_path = out / MEL_INDEX_FILE
-    index.drop(columns=[KEY]).to_parquet(index_path, index=False)
-    return MelImages(path=final, index=index.drop(columns=[KEY]), errors=errors, shape=shape, stats=stats)
+            shard = shard[shard[KEY].isin(set(rows_of)) & (shard["_status"] == "ok")]
+            for key, blob in zip(shard[KEY], shard["mel"]):
+                images[rows_of[key]] = np.frombuffer(blob, dtype=np.float32).reshape(shape[1:])
+        images.flush()
+        del images
+    os.replace(tmp, out / _MEL_IMAGES_FILE)
+    index = index.drop(columns=[KEY])
+    index.to_parquet(out / _MEL_INDEX_FILE, index=False)
+    return MelImages(path=out / _MEL_IMAGES_FILE, index=index, errors=errors, shape=shape, stats=stats)
 
 
 def read_mel_images(out_dir: str | Path) -> tuple[np.ndarray, pd.DataFrame]:
@@ -184,6 +138,6 @@ def read_mel_images(out_dir: str | Path) -> tuple[np.ndarray, pd.DataFrame]:
     Notebook: 04_eda
     """
     out = Path(out_dir)
-    if not (out / MEL_IMAGES_FILE).is_file():
-        raise FileNotFoundError(f"{out / MEL_IMAGES_FILE}: no mel images; run notebooks/03_features first")
-    return np.load(out / MEL_IMAGES_FILE, mmap_mode="r"), pd.read_parquet(out / MEL_INDEX_FILE)
+    if not (out / _MEL_IMAGES_FILE).is_file():
+        raise FileNotFoundError(f"{out / _MEL_IMAGES_FILE}: no mel images; run notebooks/03_features first")
+    return np.load(out / _MEL_IMAGES_FILE, mmap_mode="r"), pd.read_parquet(out / _MEL_INDEX_FILE)

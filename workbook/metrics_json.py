@@ -17,27 +17,22 @@ from pathlib import Path
 
 import numpy as np
 
-METRICS_FILENAME = "metrics.json"
+__all__ = ["read_metrics", "update_metrics"]
+
+_METRICS_FILENAME = "metrics.json"
 
 
 def _clean(value):
     """JSON-able copy with floats rounded to 6 significant digits (NaN and inf become None)."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist()  # NumPy arrays and scalars as Python values
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if not math.isfinite(v):
-            return None
-        return float(f"{v:.6g}")
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if value is None or isinstance(value, str):
+    if isinstance(value, float):
+        return float(f"{value:.6g}") if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Path):
         return str(value)
@@ -49,7 +44,7 @@ def read_metrics(folder: str | Path) -> dict:
 
     Notebook: 05_modeling
     """
-    path = Path(folder) / METRICS_FILENAME
+    path = Path(folder) / _METRICS_FILENAME
     if not path.is_file():
         return {}
     try:
@@ -67,7 +62,7 @@ def update_metrics(folder: str | Path, section: str, values: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     doc = read_metrics(folder)
     doc[section] = _clean(values)
-    path = folder / METRICS_FILENAME
+    path = folder / _METRICS_FILENAME
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)

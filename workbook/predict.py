@@ -1,17 +1,11 @@
-"""Predicting age group and gender for new recordings, with the training's cleaning and features.
+"""Predicting age group and gender of new recordings, with the training's cleaning and features.
 
-:class:`Predictor` loads a saved model folder (:mod:`workbook.persistence`): the
-pipelines and the card that says which feature families, parameters and cleaning produced
-the training features. Each new file goes through exactly those steps (the feature
-engine's :func:`workbook.engine.process_file`: load and resample, clean, check,
-compute), then the features are put in the training's column order and the pipelines
-predict. Any format :func:`helpers.audio.load_audio` reads works (stereo is downmixed,
-44.1/48 kHz resampled to the analysis rate).
+:class:`Predictor` loads a saved model folder (:mod:`workbook.persistence`) and sends each
+new file through the training's steps (:func:`workbook.workers.process_file`: load and
+resample, clean, check, compute) before the pipelines predict. A file that cannot be read or
+analysed gets a row with ``status="error"`` naming the file and the problem; the others go on.
 
-A file that cannot be read or analysed gets a row with ``status="error"`` and a message
-naming the file and the problem; the other files are still predicted.
-
-Notebook: 06_predict (and ``python -m workbook predict``, :mod:`workbook.predict_cli`).
+Notebook: 06_predict (and ``python -m workbook predict``).
 """
 
 from __future__ import annotations
@@ -25,30 +19,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.features import FeatureParams
 from helpers.models.evaluation import aggregate_by_speaker
+from workbook.engine import FEATURE_CODE_VERSION, make_feature_job
 from workbook.persistence import load_models
+from workbook.workers import Job, process_file
+
+__all__ = ["PredictionError", "Predictor", "format_prediction"]
 
 #: Below this fraction of the training's feature columns a prediction is refused.
-MIN_FEATURE_FRACTION = 0.5
+_MIN_FEATURE_FRACTION = 0.5
 
 
 class PredictionError(ValueError):
     """A file could not be predicted (the message names the file and the problem)."""
 
 
-def feature_job_from_spec(spec: dict):
-    """The feature engine's job that reproduces the training features (families, parameters, cleaning).
-
-    ``spec``: the ``features_spec.json`` notebook 03 wrote (kept in the model card).
-
-    Notebook: 06_predict
-    """
-    from workbook.engine import make_feature_job
-    from helpers.features.families import FeatureParams
-
+def _feature_job_from_spec(spec: dict) -> Job:
+    """The engine job that reproduces the training features from notebook 03's ``features_spec.json``."""
     known = set(FeatureParams.__dataclass_fields__)
     params = FeatureParams(**{k: v for k, v in spec.get("params", {}).items() if k in known})
     return make_feature_job(families=tuple(spec["families"]), cleaning=spec.get("cleaning"), params=params)
+
+
+def _label(model_name: str) -> str:
+    return "age_group" if model_name == "age" else model_name
+
+
+def _proba_in_order(model, X, classes) -> np.ndarray:
+    p = model.predict_proba(X)
+    where = {c: j for j, c in enumerate(model.classes_)}
+    return np.column_stack([p[:, where[c]] if c in where else np.zeros(len(X)) for c in classes])
 
 
 @dataclass
@@ -56,11 +57,13 @@ class Predictor:
     """Saved age and gender pipelines plus the feature job that feeds them.
 
     Build one with :meth:`from_folder`; :meth:`predict_files` returns one row per file.
+
+    Notebook: 06_predict
     """
 
     models: dict
     card: dict
-    job: object = None
+    job: Job | None = None
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -69,10 +72,7 @@ class Predictor:
 
         Notebook: 06_predict
         """
-        from workbook.engine import FEATURE_CODE_VERSION
-
         models, card = load_models(folder)
-        job = feature_job_from_spec(card["feature_spec"])
         notes = []
         trained = str(card["feature_spec"].get("code_version", ""))
         if trained and trained != FEATURE_CODE_VERSION:
@@ -80,32 +80,30 @@ class Predictor:
                 f"the model was trained on features of code version {trained}, this installation computes "
                 f"version {FEATURE_CODE_VERSION}: predictions may be off; re-run notebooks 03-05"
             )
-        return cls(models=models, card=card, job=job, notes=notes)
+        return cls(models=models, card=card, job=_feature_job_from_spec(card["feature_spec"]), notes=notes)
 
     def features_of(self, path: str | Path) -> dict:
         """Feature values of one file, computed as in training. Raises :class:`PredictionError`.
 
         Notebook: 06_predict
         """
-        from workbook.engine import process_file
-
         path = Path(path)
         if not path.exists():
             raise PredictionError(f"{path}: file not found")
         if path.is_dir():
             raise PredictionError(f"{path}: is a folder, not an audio file")
         row = process_file(str(path), "", self.job)
-        errors = json.loads(row["_errors"]) if row.get("_errors") else []
         if row["_status"] != "ok":
+            errors = json.loads(row["_errors"]) if row["_errors"] else []
             stage, message = errors[0] if errors else ("unknown", "no reason recorded")
             raise PredictionError(f"{path}: {message} (at the {stage} step)")
         return {k: v for k, v in row.items() if not k.startswith("_") and k != "content_sha1"}
 
-    def _matrix(self, values: dict, name: str, path) -> pd.DataFrame:
+    def _matrix(self, values: dict, name: str, path) -> np.ndarray:
         cols = self.card["models"][name]["feature_columns"]
-        x = pd.DataFrame([[values.get(c, np.nan) for c in cols]], columns=cols, dtype=float)
-        present = float(np.isfinite(x.to_numpy()).mean()) if cols else 0.0
-        if present < MIN_FEATURE_FRACTION:
+        x = np.array([[values.get(c, np.nan) for c in cols]], dtype=float)
+        present = float(np.isfinite(x).mean()) if cols else 0.0
+        if present < _MIN_FEATURE_FRACTION:
             raise PredictionError(
                 f"{path}: only {present:.0%} of the {len(cols)} features could be computed "
                 "(too little voiced speech?); no prediction"
@@ -123,12 +121,10 @@ class Predictor:
             warnings.simplefilter("ignore", UserWarning)
             for name, model in self.models.items():
                 classes = list(self.card["models"][name]["classes"])
-                p = _proba_in_order(model, self._matrix(values, name, path).to_numpy(), classes)[0]
-                label = "age_group" if name == "age" else name
-                out[label] = classes[int(np.argmax(p))]
-                out[f"{label}_probability"] = float(np.max(p))
-                for c, v in zip(classes, p):
-                    out[f"p_{c}"] = float(v)
+                p = _proba_in_order(model, self._matrix(values, name, path), classes)[0]
+                out[_label(name)] = classes[int(np.argmax(p))]
+                out[f"{_label(name)}_probability"] = float(np.max(p))
+                out.update({f"p_{c}": float(v) for c, v in zip(classes, p)})
         return out
 
     def predict_files(self, paths: Iterable[str | Path], *, same_speaker: bool = False) -> pd.DataFrame:
@@ -158,20 +154,11 @@ class Predictor:
         out = {"path": "(all files, one speaker)", "status": "ok", "error": ""}
         for name in self.models:
             classes = list(self.card["models"][name]["classes"])
-            label = "age_group" if name == "age" else name
-            agg = aggregate_by_speaker(ok[[f"p_{c}" for c in classes]].to_numpy(), ["one"] * len(ok), classes)
-            row = agg.iloc[0]
-            out[label] = row["predicted"]
-            out[f"{label}_probability"] = float(max(row[f"p_{c}"] for c in classes))
-            for c in classes:
-                out[f"p_{c}"] = float(row[f"p_{c}"])
+            row = aggregate_by_speaker(ok[[f"p_{c}" for c in classes]].to_numpy(), ["one"] * len(ok), classes).iloc[0]
+            out[_label(name)] = row["predicted"]
+            out[f"{_label(name)}_probability"] = float(max(row[f"p_{c}"] for c in classes))
+            out.update({f"p_{c}": float(row[f"p_{c}"]) for c in classes})
         return out
-
-
-def _proba_in_order(model, X, classes) -> np.ndarray:
-    p = model.predict_proba(X)
-    where = {c: j for j, c in enumerate(model.classes_)}
-    return np.column_stack([p[:, where[c]] if c in where else np.zeros(len(X)) for c in classes])
 
 
 def format_prediction(row: dict | pd.Series, card: dict) -> str:
@@ -182,11 +169,10 @@ def format_prediction(row: dict | pd.Series, card: dict) -> str:
     row = dict(row)
     if row.get("status") != "ok":
         return f"{row['path']}: ERROR {row.get('error', '')}"
-    parts = [f"{row['path']}:"]
+    parts = []
     if "age" in card.get("models", {}):
-        classes = card["models"]["age"]["classes"]
-        probs = ", ".join(f"{c} {row[f'p_{c}']:.2f}" for c in classes)
+        probs = ", ".join(f"{c} {row[f'p_{c}']:.2f}" for c in card["models"]["age"]["classes"])
         parts.append(f"age group {row['age_group']} (p={row['age_group_probability']:.2f}; {probs})")
     if "gender" in card.get("models", {}):
         parts.append(f"gender {row['gender']} (p={row['gender_probability']:.2f})")
-    return " ".join(parts[:1]) + " " + "; ".join(parts[1:])
+    return f"{row['path']}: " + "; ".join(parts)

@@ -1,11 +1,9 @@
 """Run every notebook headless with papermill, with checked parameters.
 
-``python -m workbook run --dataset synthetic --params "n_speakers=40 seed=3"`` (or
-``make run``) executes the numbered notebooks in order into ``outputs/<dataset>/``, as
-executed ``.ipynb`` plus HTML, and prints what ran, how long each took and where the
-outputs are. Parameters are injected into each notebook's ``parameters``-tagged cell; a
-parameter that no notebook declares is refused with the list of valid ones (papermill
-itself would inject it silently).
+:func:`run_notebooks` (``python -m workbook run``, ``make run``) executes the numbered notebooks
+in order into ``outputs/<dataset>/`` as executed ``.ipynb`` plus HTML. Parameters go into each
+notebook's ``parameters`` cell; one that no notebook declares is refused with the list of
+valid ones (papermill would inject it silently).
 
 Notebook: all of them (this is how they run headless).
 """
@@ -15,32 +13,50 @@ from __future__ import annotations
 import ast
 import json
 import shlex
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import nbformat
+import papermill as pm
+from nbconvert import HTMLExporter
+
+from workbook.datasets import load_synthetic
 from workbook.paths import notebooks_dir, run_output_dir
 
+__all__ = ["NotebookRun", "ParameterError", "check_parameters", "discover_notebooks", "parse_params",
+           "refresh_notebooks", "run_notebooks"]
+
 #: Parameters the runner itself sets from its own options.
-RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")
+_RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")
 
 
 class ParameterError(ValueError):
     """A parameter was given that no notebook declares, or could not be parsed."""
 
 
+@dataclass
+class NotebookRun:
+    """One notebook's run: ``status`` "ok" or "failed", wall time (s), executed notebook and HTML."""
+
+    notebook: str
+    status: str
+    seconds: float
+    output: str
+    html: str | None
+    error: str | None = None
+
+
 def discover_notebooks(folder: Path | None = None) -> list[Path]:
     """The numbered notebooks (``NN_name.ipynb``) in order."""
-    folder = folder or notebooks_dir()
-    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    return sorted(p for p in (folder or notebooks_dir()).glob("[0-9][0-9]_*.ipynb") if p.is_file())
 
 
-def declared_parameters(notebook: Path) -> dict[str, str]:
+def _declared_parameters(notebook: Path) -> dict[str, str]:
     """Parameters a notebook's ``parameters`` cell declares, name -> default (as source text)."""
-    import papermill as pm
-
-    info = pm.inspect_notebook(str(notebook))
-    return {name: spec["default"] for name, spec in info.items()}
+    return {name: spec["default"] for name, spec in pm.inspect_notebook(str(notebook)).items()}
 
 
 def parse_params(text: str | None) -> dict:
@@ -66,7 +82,7 @@ def parse_params(text: str | None) -> dict:
 
 def check_parameters(params: dict, notebooks: list[Path]) -> dict[Path, dict]:
     """Refuse unknown parameters; return, per notebook, the parameters it declares."""
-    declared = {nb: declared_parameters(nb) for nb in notebooks}
+    declared = {nb: _declared_parameters(nb) for nb in notebooks}
     valid = sorted(set().union(*declared.values())) if declared else []
     unknown = sorted(set(params) - set(valid))
     if unknown:
@@ -77,36 +93,17 @@ def check_parameters(params: dict, notebooks: list[Path]) -> dict[Path, dict]:
     return {nb: {k: v for k, v in params.items() if k in declared[nb]} for nb in notebooks}
 
 
-@dataclass
-class NotebookRun:
-    notebook: str
-    status: str  # "ok" or "failed"
-    seconds: float
-    output: str
-    html: str | None
-    error: str | None = None
-
-
-def export_html(executed: Path) -> Path:
+def _export_html(executed: Path) -> Path:
     """Write an HTML copy of an executed notebook beside it."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(str(executed), as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(executed), as_version=4))
     html = executed.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
 
 
-def prepare_dataset(dataset: str, data_dir: str | None, params: dict, n_jobs: int) -> None:
-    """Generate the synthetic corpus if it is missing (other data sets are loaded by the notebooks)."""
-    if dataset != "synthetic":
-        return
-    from workbook.datasets import load_synthetic
-
-    sizes = {k: params[k] for k in ("n_speakers", "clips_per_speaker", "seed") if k in params}
-    load_synthetic(data_dir, n_jobs=n_jobs, **sizes, **params.get("dataset_params", {}))
+def _short_error(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[-1] if text else ''}"
 
 
 def run_notebooks(
@@ -123,13 +120,12 @@ def run_notebooks(
 ) -> list[NotebookRun]:
     """Execute the notebooks in order; return one :class:`NotebookRun` per notebook.
 
-    A failing notebook is recorded and the rest still run; a cell that runs longer than
-    ``cell_timeout_s`` fails its notebook instead of stalling the run.
+    The synthetic corpus is generated first if it is missing (other data sets are loaded by
+    the notebooks). A failing notebook is recorded and the rest still run; a cell that runs
+    longer than ``cell_timeout_s`` fails its notebook instead of stalling the run.
     """
-    import papermill as pm
-
     params = dict(params or {})
-    clash = sorted(set(params) & set(RUNNER_PARAMETERS))
+    clash = sorted(set(params) & set(_RUNNER_PARAMETERS))
     if clash:
         raise ParameterError(f"set {', '.join(clash)} with the runner's own options, not in params")
     notebooks = notebooks if notebooks is not None else discover_notebooks()
@@ -141,51 +137,65 @@ def run_notebooks(
     per_notebook = check_parameters(params, notebooks)
 
     t0 = time.perf_counter()
-    prepare_dataset(dataset, data_dir, params, n_jobs)
+    if dataset == "synthetic":
+        sizes = {k: params[k] for k in ("n_speakers", "clips_per_speaker", "seed") if k in params}
+        load_synthetic(data_dir, n_jobs=n_jobs, **sizes, **params.get("dataset_params", {}))
     echo(f"data set {dataset!r} ready in {time.perf_counter() - t0:.1f} s")
 
     runs: list[NotebookRun] = []
     for nb in notebooks:
-        declared = declared_parameters(nb)
+        declared = _declared_parameters(nb)
         injected = {k: v for k, v in full.items() if k in declared}
         injected.update(per_notebook[nb])
         target = out / nb.name
         echo(f"running {nb.name} ...")
         start = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(nb), str(target), parameters=injected, cwd=str(nb.parent),
-                kernel_name="python3", progress_bar=False, log_output=False,
-                execution_timeout=cell_timeout_s,
-            )
+            pm.execute_notebook(str(nb), str(target), parameters=injected, cwd=str(nb.parent), kernel_name="python3",
+                                progress_bar=False, log_output=False, execution_timeout=cell_timeout_s)
             status, error = "ok", None
         except Exception as exc:  # papermill saves the failed notebook; record and go on
-            status, error = "failed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            status, error = "failed", _short_error(exc)
         seconds = time.perf_counter() - start
-        html_path = None
-        if html and target.exists():
-            html_path = str(export_html(target))
+        html_path = str(_export_html(target)) if html and target.exists() else None
         runs.append(NotebookRun(nb.name, status, seconds, str(target), html_path, error))
 
-    summary = {
-        "dataset": dataset,
-        "data_dir": data_dir,
-        "parameters": {k: v for k, v in full.items() if k != "output_dir"},
-        "notebooks": [asdict(r) for r in runs],
-    }
+    summary = {"dataset": dataset, "data_dir": data_dir, "parameters": {k: v for k, v in full.items() if k != "output_dir"},
+               "notebooks": [asdict(r) for r in runs]}
     (out / "run_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    echo(format_summary(runs, out))
+    echo(_format_summary(runs, out))
     return runs
 
 
-def format_summary(runs: list[NotebookRun], out: Path) -> str:
+def _format_summary(runs: list[NotebookRun], out: Path) -> str:
     width = max(len(r.notebook) for r in runs)
     lines = ["", f"{'notebook':{width}s}  status   seconds"]
     for r in runs:
         lines.append(f"{r.notebook:{width}s}  {r.status:7s} {r.seconds:8.1f}")
         if r.error:
             lines.append(f"{'':{width}s}  -> {r.error}")
-    total = sum(r.seconds for r in runs)
-    lines.append(f"{'total':{width}s}  {'':7s} {total:8.1f}")
+    lines.append(f"{'total':{width}s}  {'':7s} {sum(r.seconds for r in runs):8.1f}")
     lines.append(f"outputs (executed .ipynb and .html): {out}")
     return "\n".join(lines)
+
+
+def refresh_notebooks(notebooks: list[Path] | None = None, *, echo=print) -> list[NotebookRun]:
+    """Rebuild each committed notebook from its py:percent twin (jupytext) and re-execute it in
+    place on the default data, so the committed outputs are fresh; one :class:`NotebookRun` each.
+    """
+    runs = []
+    for nb in notebooks if notebooks is not None else discover_notebooks():
+        script = nb.with_suffix(".py")
+        if script.exists():
+            subprocess.run([sys.executable, "-m", "jupytext", "--to", "ipynb", "--update", str(script)], check=True)
+        echo(f"executing {nb.name} in place ...")
+        start = time.perf_counter()
+        try:
+            pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False)
+            status, error = "ok", None
+        except Exception as exc:
+            status, error = "failed", _short_error(exc)
+            echo(f"  FAILED: {exc}")
+        runs.append(NotebookRun(nb.name, status, time.perf_counter() - start, str(nb), None, error))
+        echo(f"  {runs[-1].seconds:.1f} s, {nb.stat().st_size / 1e6:.2f} MB")
+    return runs

@@ -1,0 +1,189 @@
+"""The worker side of the engine: what happens to one file, and where the files are processed.
+
+:func:`process_file` loads one file at the :class:`Job`'s rate, cleans it
+(:func:`helpers.cleaning.clean`, if asked), checks it (too short, silent) and computes the
+job, returning a cache row that records the first failing step instead of raising.
+:func:`compute_rows` runs it in joblib worker processes or on a Dask cluster.
+
+Notebook: 03_features (through :mod:`workbook.engine`), 06_predict (one file at a time).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+
+from helpers.audio import AudioLoadError, load_audio
+from helpers.cleaning import clean
+from workbook.cache import KEY
+
+__all__ = ["BACKENDS", "Job", "compute_rows", "process_file"]
+
+#: Where :func:`compute_rows` can run the files: processes on this machine, or a Dask cluster.
+BACKENDS = ("joblib", "dask")
+
+
+@dataclass
+class Job:
+    """What to do with each file (picklable: it is sent to the workers).
+
+    ``sr``: analysis rate in Hz; ``cleaning``: resolved cleaning parameters or None;
+    ``min_duration_s`` / ``silence_dbfs``: the checks after cleaning. A subclass sets
+    ``kind`` (the name of its cache folder and of its error stage) and :meth:`compute`.
+
+    Notebook: 03_features
+    """
+
+    sr: int = 16000
+    cleaning: dict | None = None
+    min_duration_s: float = 0.25
+    silence_dbfs: float = -60.0
+
+    kind = "job"
+
+    def compute(self, y: np.ndarray, sr: int) -> tuple[dict, list[tuple[str, str]]]:
+        """``(values, [(stage, message), ...])`` of one loaded, cleaned and checked clip."""
+        raise NotImplementedError(f"{type(self).__name__} does not say what to compute")
+
+
+class _StepFailed(Exception):
+    def __init__(self, stage: str, message: str):
+        super().__init__(message)
+        self.stage, self.message = stage, message
+
+
+def _steps(path: str, job: Job, row: dict) -> tuple[dict, list]:
+    """Load, clean, check and compute one file; raise :class:`_StepFailed` at the first failure."""
+    try:
+        y, sr = load_audio(path, sr=job.sr)
+    except AudioLoadError as exc:
+        raise _StepFailed("load", exc.problem) from exc
+    except Exception as exc:  # anything else the decoder throws
+        raise _StepFailed("load", f"{type(exc).__name__}: {exc}") from exc
+    row["_loaded_s"] = len(y) / sr
+    if job.cleaning is not None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                y = np.asarray(clean(y, sr, job.cleaning, name=str(path)).y, dtype=np.float32)
+        except Exception as exc:
+            raise _StepFailed("clean", f"{type(exc).__name__}: {exc}") from exc
+    duration = len(y) / sr
+    if duration < job.min_duration_s:
+        after = " after cleaning" if job.cleaning is not None else ""
+        raise _StepFailed("check", f"too short: {duration:.2f} s of audio{after}, features need at least {job.min_duration_s:.2f} s")
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    peak_db = 20 * np.log10(peak) if peak > 0 else -np.inf
+    if peak_db < job.silence_dbfs:
+        raise _StepFailed("check", f"silent: peak level {peak_db:.0f} dBFS is below {job.silence_dbfs:.0f} dBFS")
+    try:
+        return job.compute(y, sr)
+    except Exception as exc:
+        raise _StepFailed(job.kind, f"{type(exc).__name__}: {exc}") from exc
+
+
+def process_file(path: str, content_key: str, job: Job) -> dict:
+    """Run ``job`` on one file and return its cache row (never raises for a bad file).
+
+    The row holds ``content_sha1``, ``_status`` ("ok" or "failed"), ``_errors`` (JSON list
+    of [stage, message]), ``_loaded_s`` (decoded duration, s), ``_compute_s`` (wall time,
+    s) and the computed values.
+
+    Notebook: 03_features, 06_predict
+    """
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {KEY: content_key, "_status": "ok", "_errors": "", "_loaded_s": math.nan, "_compute_s": math.nan}
+    try:
+        values, problems = _steps(path, job, row)
+        row.update(values)
+        errors = [[stage, message] for stage, message in problems]
+    except _StepFailed as exc:
+        row["_status"] = "failed"
+        errors = [[exc.stage, exc.message]]
+    row["_errors"] = json.dumps(errors) if errors else ""
+    row["_compute_s"] = time.perf_counter() - t0
+    return row
+
+
+def compute_rows(tasks: list[tuple[str, str]], job: Job, *, backend: str = "joblib", n_jobs: int = 1,
+                 scheduler=None) -> Iterator[dict]:
+    """The row of :func:`process_file` for each ``(path, content_key)`` task, in the order they
+    finish: on ``n_jobs`` joblib processes (1: in this process) or on the Dask cluster of
+    ``scheduler`` (an address, a Client or a cluster; None: a local one of ``n_jobs`` workers).
+
+    Notebook: 03_features
+    """
+    if backend == "joblib":
+        return _joblib_rows(tasks, job, n_jobs)
+    if backend == "dask":
+        return _dask_rows(tasks, job, n_jobs, scheduler)
+    raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+
+
+def _joblib_rows(tasks, job: Job, n_jobs: int) -> Iterator[dict]:
+    if n_jobs == 1:
+        # one BLAS thread, as in the worker processes (loky and Dask set the same): the
+        # order of float sums, and so every feature bit for bit, then match across back-ends
+        with threadpool_limits(limits=1):
+            for path, key in tasks:
+                yield process_file(path, key, job)
+        return
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size=1)
+    yield from parallel(delayed(process_file)(path, key, job) for path, key in tasks)
+
+
+def _dask_client(scheduler, n_jobs: int):
+    """``(client, [what to close])`` from a Client, a cluster, an address, or None for a local cluster."""
+    from distributed import Client, LocalCluster  # optional heavy dependency
+
+    if hasattr(scheduler, "submit"):  # a Client: the caller owns it
+        return scheduler, []
+    if hasattr(scheduler, "scheduler_address") or (isinstance(scheduler, str) and scheduler not in ("", "local")):
+        client = Client(getattr(scheduler, "scheduler_address", scheduler))
+        return client, [client]
+    cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    client = Client(cluster)
+    return client, [client, cluster]
+
+
+def _dask_rows(tasks, job: Job, n_jobs: int, scheduler) -> Iterator[dict]:
+    from distributed import as_completed
+
+    client, owned = _dask_client(scheduler, n_jobs)
+    try:
+        key_of = {}
+
+        def submit(path: str, key: str):
+            future = client.submit(process_file, path, key, job, pure=False)
+            key_of[future.key] = key
+            return future
+
+        todo = iter(tasks)
+        window = 4 * (len(client.scheduler_info().get("workers", {})) or n_jobs)  # bounds the memory in flight
+        running = as_completed([submit(*task) for task in itertools.islice(todo, window)])
+        for future in running:
+            key = key_of.pop(future.key)
+            try:
+                row = future.result()
+            except Exception as exc:  # the worker died (e.g. out of memory)
+                row = {KEY: key, "_status": "failed", "_errors": json.dumps([["worker", f"{type(exc).__name__}: {exc}"]]),
+                       "_loaded_s": math.nan, "_compute_s": math.nan}
+            future.release()
+            yield row
+            task = next(todo, None)
+            if task is not None:
+                running.add(submit(*task))
+    finally:
+        for resource in owned:
+            resource.close()
