@@ -6,9 +6,8 @@ the signal above 2 kHz with its 60 ms running median and flags short jumps of mo
 26 dB, in the pauses only (a plosive burst is acoustically a click). Repair replaces each
 click by a least-squares autoregressive (LSAR) interpolation from the audio either side
 (Janssen, Veldhuis & Vries 1986; Godsill & Rayner 1998, *Digital Audio Restoration*,
-ch. 5). Hand-written because no well-kept Python library offers click detection or LSAR
-repair (librosa, scipy and noisereduce have neither; pyroomacoustics and audiomentations
-only add clicks).
+ch. 5). Hand-written because none of the workbook's audio libraries (librosa, scipy,
+noisereduce) detects or repairs clicks.
 
 Notebook: 02_cleaning.
 """
