@@ -635,8 +635,8 @@ print(f"wrote {choice_path.name} (preset {json.loads(choice_path.read_text())['p
 # ## In this notebook we…
 #
 # - ran the original recipe, `nr.reduce_noise(y=y, sr=sr, stationary=False)` then
-#   `librosa.effects.trim(y=..., top_db=20)`, and heard its cost: clicks kept, hum not
-#   trimmed, a thinner voice;
+#   `librosa.effects.trim(y=..., top_db=20)`, and heard its cost: clicks kept, a thinner
+#   voice with musical noise;
 # - built the workbook's cleaning step by step with the same libraries: clicks found in
 #   the pauses (a 26 dB jump of the high-frequency envelope) and repaired by LSAR
 #   interpolation; the blind SNR deciding whether to gate; noisereduce's stationary gate
