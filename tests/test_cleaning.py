@@ -1,4 +1,4 @@
-"""Tests of helpers.cleaning: clicks, trimming, noise reduction, odd inputs, measurement.
+"""Tests of the cleaning: clean() and its steps, odd inputs, the saved choice, scoring, figures.
 
 Signals are made here (tones, noise, inserted clicks) or rendered in memory from the
 synthetic corpus (examples and small configurations), so no files are needed.
@@ -12,34 +12,30 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from helpers.audio import save_audio
 from helpers.cleaning import (
     CLEANING_PRESETS,
     DEFAULT_CLEANING,
     CleaningInputError,
-    as_mono,
     clean,
-    detect_clicks,
-    detect_clipping,
-    estimate_snr_db,
     load_cleaning_choice,
-    lsar_interpolate,
-    reduce_noise,
-    remove_clicks,
     resolve_cleaning,
     save_cleaning_choice,
-    speech_activity,
-    trim_silence,
 )
-from helpers.cleaning.evaluate import (
+from helpers.cleaning_plots import cleaning_panel, plot_before_after, plot_cleaning_figure
+from helpers.cleaning_scores import (
     boundary_summary,
-    evaluate_corpus,
+    gain_table,
     match_clicks,
     parse_click_times,
+    score_files,
     si_sdr_db,
     snr_db,
-    summarise_scores,
 )
+from helpers.clicks import detect_clicks, lsar_interpolate, remove_clicks
+from helpers.speech_activity import estimate_snr_db, noise_clip_from_silence, speech_activity
 from workbook.synthetic.corpus import CorpusConfig, render_clip, render_example
+from workbook.synthetic.score_cleaning import evaluate_corpus
 
 SR = 16000
 
@@ -72,20 +68,20 @@ def _insert_click(x, at_s, amp, sr=SR, seed=1):
 # --- inputs -------------------------------------------------------------------------------
 
 
-def test_as_mono_downmixes_both_layouts_and_says_so():
+def test_both_channel_layouts_are_downmixed_and_said_so():
     left = np.linspace(-0.5, 0.5, 1000)
     right = np.zeros(1000)
-    for arr in (np.stack([left, right], axis=1), np.stack([left, right], axis=0)):
-        mono, notes = as_mono(arr)
-        assert mono.shape == (1000,)
-        np.testing.assert_allclose(mono, left / 2)
-        assert any("downmixed 2 channels" in n for n in notes)
+    for arr, layout in ((np.stack([left, right], axis=1), "(samples, channels)"), (np.stack([left, right]), "(channels, samples)")):
+        res = clean(arr, SR, "none")
+        assert res.y_untrimmed.shape == (1000,)
+        np.testing.assert_allclose(res.y_untrimmed, left / 2, atol=1e-7)
+        assert any(f"downmixed 2 channels {layout}" in n for n in res.notes)
 
 
 def test_integer_pcm_is_scaled():
-    mono, notes = as_mono(np.array([0, 16384, -32768], dtype=np.int16))
-    np.testing.assert_allclose(mono, [0.0, 0.5, -1.0])
-    assert any("int16" in n for n in notes)
+    res = clean(np.array([0, 16384, -32768], dtype=np.int16), SR, "none")
+    np.testing.assert_allclose(res.y, [0.0, 0.5, -1.0])
+    assert any("int16" in n for n in res.notes)
 
 
 @pytest.mark.parametrize(
@@ -142,24 +138,23 @@ def test_ten_millisecond_input_is_returned_unchanged_with_a_note():
     res = clean(y, SR, "nonstationary")
     np.testing.assert_allclose(res.y, y.astype(np.float32))
     assert any("10 ms" in n and "too short" in n for n in res.notes)
-    # the steps alone also cope with 10 ms
-    out, notes = reduce_noise(y, SR, method="stationary")
-    np.testing.assert_array_equal(out, y)
-    assert "shorter than one analysis window" in notes[0]
     assert len(detect_clicks(y, SR)) == 0
-    assert len(trim_silence(y, SR, top_db=20)[0]) == 160
+    # 200 ms is cleaned, but a gate window longer than the clip is skipped with a note
+    y = 0.1 * np.sin(2 * np.pi * 440 * np.arange(3200) / SR)
+    res = clean(y, SR, {"denoise": "stationary", "n_fft": 4096})
+    np.testing.assert_allclose(res.y_untrimmed, y.astype(np.float32))
+    assert any("shorter than one analysis window (256 ms)" in n for n in res.notes)
 
 
 def test_clipped_input_is_reported_and_can_be_repaired():
     clean_sig, noise, _ = _speechlike(2.0, lead_s=0.5, trail_s=0.5)
     driven = (clean_sig + noise) * 15.0
     clipped = np.clip(driven, -0.9, 0.9)
-    mask, level = detect_clipping(clipped)
-    assert level == pytest.approx(0.9) and 0.05 < mask.mean() < 0.6
-    assert not detect_clipping(clean_sig + noise)[0].any()
+    assert clean(clean_sig + noise, SR, "none").clipped_fraction == 0.0
     res = clean(clipped, SR, {"preset": "none"})
-    assert res.clipped_fraction == pytest.approx(mask.mean())
-    assert any("clipped" in n and "left as is" in n for n in res.notes)
+    assert 0.05 < res.clipped_fraction < 0.6
+    assert res.clipped_fraction == pytest.approx(np.mean(np.abs(clipped) >= 0.9 * (1 - 1e-3)), abs=0.01)
+    assert any("peak level 0.900" in n and "left as is" in n for n in res.notes)
     fixed = clean(clipped, SR, {"preset": "none", "declip": True})
     assert any("repaired by interpolation" in n for n in fixed.notes)
     # the repair goes past the clip level where the true waveform did, and gets closer to it
@@ -240,7 +235,7 @@ def test_trimming_lands_within_100ms_on_clean_synthetic_clips():
     # the clean references of the example clips (pure speech between digital silences)
     for name in ("clean_long_silences", "click_in_silence", "nonstationary_noise", "tonal_noise"):
         clip = render_example(name)
-        _, (s, e) = trim_silence(clip.clean, clip.sr, top_db=top_db)
+        s, e = clean(clip.clean, clip.sr, {"top_db": top_db}).trim
         assert abs(s / clip.sr - clip.info["speech_start_s"]) <= 0.1, name
         assert abs(e / clip.sr - clip.info["speech_end_s"]) <= 0.1, name
         checked += 1
@@ -259,13 +254,16 @@ def test_trimming_lands_within_100ms_on_clean_synthetic_clips():
     assert checked >= 10
 
 
-def test_trim_boundaries_on_a_made_signal_and_all_zero_input():
+def test_trim_boundaries_on_a_made_signal_and_at_other_top_db():
     clean_sig, noise, (a, b) = _speechlike(2.0, lead_s=1.5, trail_s=1.2, noise_rms=0.001)
-    y, (s, e) = trim_silence(clean_sig + noise, SR, top_db=30)
+    res = clean(clean_sig + noise, SR, {"top_db": 30})
+    s, e = res.trim
     assert abs(s / SR - a) <= 0.1 and abs(e / SR - b) <= 0.1
-    assert len(y) == e - s
-    y0, idx = trim_silence(np.zeros(1000), SR)
-    assert len(y0) == 0 and idx == (0, 0)
+    assert len(res.y) == e - s
+    assert res.trim_at(30) == res.trim  # the sweep of notebook 02 re-trims the same signal
+    assert res.trim_at(10)[0] >= s and res.trim_at(10)[1] <= e  # a lower top_db keeps less
+    padded = clean(clean_sig + noise, SR, {"top_db": 30, "trim_pad_s": 0.05})
+    assert padded.trim == (s - 800, e + 800)
 
 
 # --- noise reduction and the SNR estimate ----------------------------------------------------
@@ -313,9 +311,18 @@ def test_blind_snr_estimate_tracks_a_known_snr(true_snr):
     assert 0.3 < act.active.mean() < 0.8
 
 
-def test_blind_snr_is_nan_without_pauses():
+def test_blind_snr_and_noise_sample_need_pauses():
     t = np.arange(3 * SR) / SR
     assert np.isnan(estimate_snr_db(0.1 * np.sin(2 * np.pi * 200 * t), SR))
+    # 0.1 s of pause either side, less the guard against speech onsets: too little noise
+    clean_sig, noise, _ = _speechlike(3.0, lead_s=0.1, trail_s=0.1)
+    assert noise_clip_from_silence(clean_sig + noise, SR) is None
+    clean_sig, noise, _ = _speechlike(3.0)
+    y = clean_sig + noise
+    sample = noise_clip_from_silence(y, SR)
+    # taken from the pauses only (1 s before and after the speech), away from its onsets
+    assert 0.5 * SR < len(sample) < 2 * SR
+    assert np.sqrt(np.mean(sample**2)) < 2 * np.sqrt(np.mean(noise**2))
 
 
 # --- presets, the saved choice, determinism -------------------------------------------------
@@ -383,10 +390,12 @@ def test_evaluate_corpus_scores_variants_against_truth():
     none = scores[scores["variant"] == "none"]
     assert np.allclose(none["si_sdr_gain_db"], 0.0, atol=1e-3)  # float32 output of a float64 input
     assert scores["start_err_s"].isna().sum() == 4  # "none" does not trim
-    summary = summarise_scores(scores)
-    assert {"si_sdr_gain_db", "hurt_pct", "n_clips"} <= set(summary.columns)
+    gains = gain_table(scores, variants=["gentle", "none"])
+    assert list(gains.index) == ["gentle", "none"] and gains.columns[-1] == "all"
+    assert gains.loc["none", "all"] == pytest.approx(0.0, abs=1e-3)
     bounds = boundary_summary(scores)
-    assert set(bounds["top_db"]) == {15.0, 25.0}
+    assert set(bounds["top_db"]) == {15.0, 25.0} and set(bounds["variant"]) == {"gentle"}
+    assert (bounds["within_100ms_pct"] <= 100).all()
 
 
 def test_gentle_trims_on_a_gated_copy_but_outputs_the_gentle_signal():
@@ -402,28 +411,22 @@ def test_gentle_trims_on_a_gated_copy_but_outputs_the_gentle_signal():
         resolve_cleaning({"preset": "gentle", "trim_on": "somewhere"})
 
 
-def test_evaluate_files_scores_blindly_and_records_failures(tmp_path):
-    from helpers.audio import save_audio
-    from helpers.cleaning.evaluate import evaluate_files
-
+def test_score_files_scores_blindly_and_records_failures(tmp_path):
     clean_sig, noise, _ = _speechlike(2.0, lead_s=0.5, trail_s=0.5, noise_rms=0.01)
     good = save_audio(tmp_path / "good.wav", clean_sig + noise, SR)
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF0000WAVEjunk")
-    scores, failures = evaluate_files([good, bad], {"none": "none", "gentle": "gentle"}, n_clips=None)
+    scores, failures = score_files([good, bad], {"none": "none", "gentle": "gentle"}, n_clips=None)
     assert len(scores) == 2 and set(scores["variant"]) == {"none", "gentle"}
     assert scores.loc[scores["variant"] == "gentle", "kept_s"].iloc[0] < 2.6
     assert len(failures) == 1 and "broken.wav" in failures[0]
 
 
 def test_cleaning_panel_redraws_when_a_control_changes():
-    pytest.importorskip("ipywidgets")
-    from helpers.cleaning.widgets import cleaning_panel
-
     clip = render_example("click_in_silence")
     panel = cleaning_panel({"click": clip.mix}, clip.sr, references={"click": clip.clean},
                            truths={"click": (clip.info["speech_start_s"], clip.info["speech_end_s"])})
-    assert panel.n_draws == 1 and panel.last_error is None and panel.last_png[:4] == b"\x89PNG"
+    assert panel.n_draws == 1 and panel.last_error is None and panel.image.value[:4] == b"\x89PNG"
     assert panel.result.label == DEFAULT_CLEANING and "SI-SDR" in panel.info.value
     panel.controls["method"].value = "nonstationary"
     assert panel.n_draws == 2 and panel.result.params["denoise"] == "nonstationary"
@@ -437,19 +440,11 @@ def test_cleaning_plots_draw_on_given_axes():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers.cleaning import plots as cplots
-
     clip = render_example("click_in_silence")
     res = clean(clip.mix, clip.sr, "gentle")
-    fig, ax = plt.subplots()
-    assert cplots.plot_before_after(clip.mix, res.y_untrimmed, clip.sr, trim=res.trim, clicks=res.clicks, ax=ax) is ax
-    fig2 = cplots.plot_cleaning_figure(clip.mix, res, truth_s=(1.0, 2.0))
-    assert len(fig2.axes) >= 3
-    config = CorpusConfig(n_speakers=4, clips_per_speaker=1, seed=5)
-    scores, _ = evaluate_corpus(config, {"none": "none", "gentle": "gentle"}, n_clips=3, top_db_sweep=(20,))
-    _, axes = plt.subplots(1, 4)
-    assert cplots.plot_gain_by_noise_type(scores, ax=axes[0]) is axes[0]
-    assert cplots.plot_gain_vs_input(scores, "gentle", ax=axes[1]) is axes[1]
-    assert cplots.plot_top_db_sweep(boundary_summary(scores), ax=axes[2]) is axes[2]
-    assert cplots.plot_boundary_errors(scores, "gentle", ax=axes[3]) is axes[3]
+    _, ax = plt.subplots()
+    assert plot_before_after(clip.mix, res.y_untrimmed, clip.sr, trim=res.trim, clicks=res.clicks, ax=ax) is ax
+    assert len(ax.patches) >= 2  # trimmed-away and repaired-click bands
+    fig = plot_cleaning_figure(clip.mix, res, truth_s=(1.0, 2.0))
+    assert len(fig.axes) >= 3
     plt.close("all")
