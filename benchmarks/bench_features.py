@@ -7,7 +7,7 @@ through each configuration, each in a fresh process:
 decode                      load every file at 16 kHz (mono, soxr): the floor
 original_procedure          the original analysis per file: load 16 kHz, noisereduce
                             (non-stationary), trim, its features with pyin 16 Hz-8 kHz,
-                            frame 1024 (helpers.features.original.original_procedure)
+                            frame 1024 (helpers.original.original_procedure)
 engine_original             the engine, the same feature set (family "original"), 1 worker
 engine_full                 the engine, the default full set, 1 worker
 engine_full_2w              the same with 2 joblib worker processes
@@ -94,7 +94,7 @@ def run_config(config: str, files: list[str], warmup: list[str], cleaning: str |
         load_audio(warmup[0], sr=SR)
         fn = lambda: [load_audio(f, sr=SR) for f in files]  # noqa: E731
     elif base == "original_procedure":
-        from helpers.features.original import original_procedure, original_pyin_settings
+        from helpers.original import original_procedure, original_pyin_settings
 
         info["pyin_settings"], info["pyin_changes"] = original_pyin_settings(SR)
         original_procedure(warmup[0], sr=SR)

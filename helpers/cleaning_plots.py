@@ -22,9 +22,8 @@ from matplotlib.figure import Figure
 
 from helpers.cleaning import DEFAULT_CLEANING, CleaningResult, clean, resolve_cleaning
 from helpers.cleaning_scores import si_sdr_db
-from helpers.display import audio_player
-from helpers.plots import plot_spectrogram
-from helpers.spectral import compute_stft_db
+from helpers.players import audio_player
+from helpers.plots import plot_stft
 
 __all__ = ["cleaning_panel", "plot_before_after", "plot_cleaning_figure"]
 
@@ -99,12 +98,12 @@ def plot_cleaning_figure(
     axes = fig.subplots(3, 1, sharex=True)
     plot_before_after(y_before, result.y_untrimmed, sr, trim=result.trim, clicks=result.clicks, truth_s=truth_s,
                       true_clicks_s=true_clicks_s, ax=axes[0], title=title or f"cleaning {result.label!r}")
-    specs = [compute_stft_db(np.asarray(v, dtype=np.float32), sr, n_fft=n_fft, hop_length=hop_length)
-             for v in (y_before, result.y_untrimmed)]
-    vmax = float(max(S.max() for S in specs))
-    for ax, S, name in zip(axes[1:], specs, ("before", "after (before trimming; shaded above: trimmed)")):
-        plot_spectrogram(S, sr, n_fft=n_fft, hop_length=hop_length, fmax_hz=fmax_hz, ax=ax, vmin=vmax - range_db,
-                         vmax=vmax, title=name)
+    for ax, v, name in zip(axes[1:], (y_before, result.y_untrimmed), ("before", "after (before trimming; shaded above: trimmed)")):
+        plot_stft(v, sr, n_fft=n_fft, hop_length=hop_length, fmax_hz=fmax_hz, ax=ax, title=name)
+    meshes = [ax.collections[0] for ax in axes[1:]]
+    vmax = max(float(np.max(m.get_array())) for m in meshes)
+    for mesh in meshes:  # one colour scale for both, range_db below the loudest cell
+        mesh.set_clim(vmax - range_db, vmax)
     axes[0].set_xlabel("")
     axes[1].set_xlabel("")
     return fig

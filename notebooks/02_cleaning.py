@@ -69,10 +69,9 @@ from helpers.cleaning import CLEANING_PRESETS, clean, resolve_cleaning, save_cle
 from helpers.cleaning_plots import cleaning_panel, plot_before_after, plot_cleaning_figure
 from helpers.cleaning_scores import boundary_summary, gain_table, parse_click_times, score_files, si_sdr_db
 from helpers.clicks import click_strength, detect_clicks, remove_clicks
-from helpers.display import audio_players
 from helpers.examples import pick_example_clips
-from helpers.plots import plot_spectrogram, use_workbook_style
-from helpers.spectral import compute_stft_db
+from helpers.players import audio_players
+from helpers.plots import plot_stft_grid, use_workbook_style
 from helpers.speech_activity import estimate_snr_db, noise_clip_from_silence, speech_activity
 from workbook.datasets import load_dataset
 from workbook.paths import run_output_dir
@@ -164,13 +163,9 @@ audio_players({f"{label} · original recipe": y for label, y in recipe_trimmed.i
 #   harmonics of a vowel look like noise to it, and it thins them:
 
 # %%
-specs = {name: compute_stft_db(v, sr, n_fft=512, hop_length=128) for name, v in
-         (("before", clips[clean_label]), ("after the original gate", recipe_reduced[clean_label]))}
-vmax = max(float(S.max()) for S in specs.values())
-fig, axes = plt.subplots(1, 2, figsize=(10, 2.6), sharey=True)
-for col, (ax, (name, S)) in enumerate(zip(axes, specs.items())):
-    plot_spectrogram(S, sr, n_fft=512, hop_length=128, fmax_hz=4000, ax=ax, vmin=vmax - 60, vmax=vmax,
-                     colorbar=col == 1, title=f"{clean_label}: {name}")
+fig = plot_stft_grid({"before": clips[clean_label], "after the original gate": recipe_reduced[clean_label]}, sr,
+                     n_fft=512, hop_length=128, fmax_hz=4000, range_db=60, ncols=2, panel_size=(5.0, 2.6),
+                     suptitle=clean_label)
 plt.show()
 
 # %% [markdown]
@@ -291,22 +286,17 @@ print(f"{hum_label}: {len(detect_clicks(y_hum, sr))} clicks; noise sample: {len(
 # scale per clip). Then listen to the two gates.
 
 # %%
-fig, axes = plt.subplots(2, 3, figsize=(11, 4.4), sharex="row", sharey=True)
 players = {}
-for row, label in enumerate((hum_label, burst_label)):
+for label in (hum_label, burst_label):
     y = clips[label].astype(np.float64)
     versions = {"before": y,
                 "gentle": nr.reduce_noise(y=y, sr=sr, stationary=True, y_noise=noise_clip_from_silence(y, sr),
                                           prop_decrease=0.7, n_fft=512),
                 "original": nr.reduce_noise(y=y, sr=sr, stationary=False)}
-    specs = {k: compute_stft_db(v.astype(np.float32), sr, n_fft=512, hop_length=128) for k, v in versions.items()}
-    vmax = max(float(S.max()) for S in specs.values())
-    for col, (name, S) in enumerate(specs.items()):
-        plot_spectrogram(S, sr, n_fft=512, hop_length=128, fmax_hz=4000, ax=axes[row, col], vmin=vmax - 60,
-                         vmax=vmax, colorbar=col == 2, title=f"{label}: {name}")
-        if col:
-            players[f"{label} · {name}"] = versions[name]
-plt.show()
+    plot_stft_grid(versions, sr, n_fft=512, hop_length=128, fmax_hz=4000, range_db=60, ncols=3,
+                   panel_size=(3.7, 2.2), suptitle=label)
+    plt.show()
+    players.update({f"{label} · {name}": v for name, v in versions.items() if name != "before"})
 audio_players(players, sr)  # the inputs are played at the top
 
 # %% [markdown]

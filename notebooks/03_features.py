@@ -81,11 +81,11 @@ from IPython.display import display
 
 from helpers.audio import load_audio
 from helpers.cleaning import load_cleaning_choice
-from helpers.display import audio_player
 from helpers.examples import pick_example_clips
 from helpers.features import FAMILY_PREFIX, FAMILY_SETS, FeatureParams, compute_features
 from helpers.original import original_features
 from helpers.pitch import f0_statistics, track_pitch
+from helpers.players import audio_player
 from helpers.plots import plot_waveform, use_workbook_style
 from helpers.rhythm import rhythm_features
 from helpers.spectral_features import spectral_features

@@ -19,7 +19,6 @@ from helpers.pitch import f0_statistics, gross_pitch_error, track_pitch
 from helpers.rhythm import syllable_nuclei, voicing_and_pauses
 from helpers.spectral_features import spectral_features
 from helpers.voice import f0_tremor, vocal_tract_length_cm, voice_features
-from workbook.mel_images import fix_duration, image_shape, mel_image
 from workbook.synthetic.corpus import CorpusConfig
 from workbook.synthetic.ground_truth import pooled_gpe, tracker_accuracy
 
@@ -385,16 +384,3 @@ def test_egemaps_family_gives_88_functionals():
     values, errors = compute_features(pulse_train(150, 1.0), SR, ["egemaps"])
     assert not errors and len(values) == 88
     assert all(k.startswith("egemaps_") for k in values)
-
-
-# --- mel images ----------------------------------------------------------------------------
-
-
-def test_mel_image_is_fixed_length_float32():
-    short = pulse_train(120, 1.0)
-    long = pulse_train(120, 4.0)
-    a, b = mel_image(short, SR), mel_image(long, SR)
-    assert a.shape == b.shape == image_shape(SR) == (128, 94)
-    assert a.dtype == np.float32
-    assert np.all(a[:, -10:] == pytest.approx(-100.0, abs=1e-3))  # the padding sits at the floor
-    assert len(fix_duration(long, SR)) == 3 * SR

@@ -22,8 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.cleaning import CLEANING_VERSION, resolve_cleaning
-from helpers.features import FAMILY_PREFIX, FeatureParams, compute_features, resolve_families
-from helpers.features.egemaps import check_available as check_egemaps_available
+from helpers.features import FAMILY_PREFIX, FeatureParams, check_egemaps, compute_features, resolve_families
 from workbook.cache import KEY, FileHasher, ShardStore, spec_key
 from workbook.paths import data_root
 from workbook.workers import BACKENDS, Job, compute_rows
@@ -275,7 +274,7 @@ def make_feature_job(families="full", cleaning=None, params: FeatureParams | Non
     elif param_overrides:
         params = FeatureParams(**{**params.as_dict(), **param_overrides})
     if "egemaps" in fams:
-        check_egemaps_available()
+        check_egemaps()
     return _FeatureJob(sr=params.sr, cleaning=resolve_cleaning_params(cleaning), min_duration_s=params.min_duration_s,
                        silence_dbfs=params.silence_dbfs, families=fams, params=params)
 
