@@ -1,5 +1,7 @@
-"""The models of notebook 05: honest pipelines, their sample weights, and two CV-safe transformers.
+"""The models of notebook 05: the task's rows and labels, honest pipelines, their weights, two CV-safe transformers.
 
+:func:`prepare_task` picks a task's rows, inputs and classes from a feature table (age
+groups in the order of the table's ordered categorical) and counts what it leaves out.
 Every step that learns from data (which features to log, outlier limits, imputation,
 scaling, the model) is a step of one scikit-learn ``Pipeline``, so inside cross-validation
 it learns from the training fold only. :class:`SpeakerBalanced` fits such a pipeline with
@@ -16,6 +18,9 @@ Notebook: 05_modeling (and 06_predict, through the saved pipelines)
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,9 +40,11 @@ __all__ = [
     "MODEL_LABELS",
     "SkewLog",
     "SpeakerBalanced",
+    "Task",
     "ZScoreClipper",
     "make_model",
     "make_regressor",
+    "prepare_task",
     "sample_weights",
 ]
 
@@ -170,7 +177,9 @@ class SpeakerBalanced(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     the weights must come from each training fold, which is why they are computed here and
     not once for the whole table: ``cross_val_predict(SpeakerBalanced(pipe), X, y, cv=cv,
     params={"speakers": speaker})`` hands each fold its own speakers. The fitted pipeline
-    is ``estimator_`` (that is what gets saved).
+    is ``estimator_`` (that is what gets saved). The fit parameter is not called ``groups``
+    so that nested CV can pass both: ``GridSearchCV(SpeakerBalanced(pipe), grid,
+    cv=StratifiedGroupKFold(...))`` with ``params={"groups": speaker, "speakers": speaker}``.
 
     Notebook: 05_modeling
     """
@@ -268,3 +277,104 @@ def make_regressor(name: str = "gb", *, seed: int = 0, clip_threshold: float | N
     else:
         raise ValueError(f"unknown regressor {name!r}; known: ridge, gb")
     return _pipeline([], clip_threshold, model)
+
+
+# --- the task: which rows, which labels ----------------------------------------------------
+
+
+@dataclass
+class Task:
+    """Rows, inputs and labels of one prediction task, and what was left out and why.
+
+    ``X``: one row per clip; ``y``: labels (strings); ``groups``: the speaker of each clip;
+    ``classes``: the label order; ``years``: age in years (NaN where not known);
+    ``excluded``: one row per reason with the number of clips and speakers left out.
+    """
+
+    name: str
+    X: pd.DataFrame
+    y: np.ndarray
+    groups: np.ndarray
+    classes: list
+    years: np.ndarray
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_speakers(self) -> int:
+        return int(pd.Series(self.groups).nunique())
+
+    def counts(self) -> pd.DataFrame:
+        """Clips and speakers per class."""
+        df = pd.DataFrame({"y": self.y, "speaker": self.groups})
+        return df.groupby("y").agg(clips=("speaker", "size"), speakers=("speaker", "nunique")).reindex(self.classes)
+
+    def summary(self) -> str:
+        lines = [f"{self.name}: {len(self.y)} clips, {self.n_speakers} speakers, {len(self.classes)} classes "
+                 f"({', '.join(map(str, self.classes))}), {self.X.shape[1]} features"]
+        lines += [f"  left out: {r.clips} clips / {r.speakers} speakers: {r.reason}" for r in self.excluded.itertuples()]
+        return "\n".join(lines)
+
+
+def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target: str = "age_group",
+                 min_speakers: int = 5, include_gender: bool = False) -> Task:
+    """Select the rows and classes of a task from a feature table and count what is left out.
+
+    ``table`` needs ``speaker``, ``gender``, ``target`` (``age_group``: an ordered
+    categorical, whose order is the class order) and ``feature_columns``; ``age_years`` if
+    known. Age: rows with an age group, then only classes with at least ``min_speakers``
+    speakers (a class with fewer cannot be in every test fold of ``min_speakers``-fold
+    grouped CV: Common Voice's seventies, for example). Gender: female and male; "other"
+    and blanks are left out and counted. ``include_gender=True`` adds ``gender_male``
+    (1/0) as an input of the age task (rows without a binary gender are then left out).
+
+    Notebook: 05_modeling
+    """
+    missing = [c for c in ("speaker", "gender", target, *feature_columns) if c not in table.columns]
+    if missing:
+        raise KeyError(f"feature table lacks column(s) {missing}")
+    df = table.reset_index(drop=True)
+    excluded = []
+
+    def drop(mask, reason):
+        nonlocal df
+        if mask.any():
+            excluded.append({"reason": reason, "clips": int(mask.sum()), "speakers": int(df.loc[mask, "speaker"].nunique())})
+            df = df.loc[~mask].reset_index(drop=True)
+
+    binary = ["female", "male"]
+    if target == "gender":
+        drop(df["gender"].isna(), "no gender given")
+        drop(df["gender"].astype("object") == "other", "gender 'other' (too few for a class)")
+        drop(~df["gender"].astype("object").isin(binary), "gender not female/male")
+        order = binary
+    elif target == "age_group":
+        dtype = table["age_group"].dtype
+        if not (isinstance(dtype, pd.CategoricalDtype) and dtype.ordered):
+            raise TypeError(f"age_group must be an ordered categorical (its order is the class order), not {dtype}")
+        drop(df["age_group"].isna(), "no age group given")
+        present = set(df["age_group"].astype("object"))
+        order = [g for g in dtype.categories if g in present]
+        if include_gender:
+            drop(~df["gender"].astype("object").isin(binary), "gender not female/male (gender is an input)")
+    else:
+        raise ValueError(f"target must be 'age_group' or 'gender', not {target!r}")
+
+    counts = df.groupby(df[target].astype("object"))["speaker"].nunique()
+    for c in order:
+        if counts.get(c, 0) < min_speakers:
+            drop(df[target].astype("object") == c,
+                 f"class {c!r} has {int(counts.get(c, 0))} speakers (< {min_speakers}, too few for grouped CV)")
+    classes = [c for c in order if counts.get(c, 0) >= min_speakers]
+    if len(classes) < 2:
+        raise ValueError(
+            f"{target}: only {len(classes)} class(es) have at least {min_speakers} speakers (speakers per class: "
+            f"{', '.join(f'{c}: {int(n)}' for c, n in counts.items()) or 'none'}); grouped {min_speakers}-fold CV "
+            "needs two. Use more speakers (e.g. n_speakers=40 on the synthetic corpus) or fewer folds (n_splits)."
+        )
+    X = df[list(feature_columns)].astype(float)
+    if include_gender and target == "age_group":
+        X = X.assign(gender_male=df["gender"].astype("object").map({"male": 1.0, "female": 0.0}).astype(float).to_numpy())
+    years = pd.to_numeric(df["age_years"], errors="coerce").to_numpy(dtype=float) if "age_years" in df else np.full(len(df), np.nan)
+    return Task(name=target, X=X.reset_index(drop=True), y=df[target].astype("object").to_numpy(),
+                groups=df["speaker"].astype(str).to_numpy(), classes=classes, years=years,
+                excluded=pd.DataFrame(excluded, columns=["reason", "clips", "speakers"]))

@@ -101,11 +101,18 @@ from helpers.evaluation import (
     groups_on_both_sides,
     mean_class_distance,
     permutation_importance_grouped,
-    prepare_task,
     regression_scores,
 )
 from helpers.model_plots import plot_comparison, plot_grid_curves, plot_importance
-from helpers.models import MODEL_LABELS, SkewLog, SpeakerBalanced, ZScoreClipper, make_model, make_regressor
+from helpers.models import (
+    MODEL_LABELS,
+    SkewLog,
+    SpeakerBalanced,
+    ZScoreClipper,
+    make_model,
+    make_regressor,
+    prepare_task,
+)
 from helpers.plots import use_workbook_style
 from workbook.datasets import load_dataset
 from workbook.feature_table import feature_columns, load_feature_table, model_feature_columns
@@ -169,7 +176,8 @@ outlier = (np.abs(z) > 3).any(axis=1)
 kept = orig_rows[~outlier]
 print(f"rows: {len(orig_rows)}; dropped as z-score outliers before the split: {outlier.sum()} "
       f"({outlier.mean():.0%}); per age group:")
-display(orig_rows.assign(dropped=outlier).groupby("age_group", observed=True)["dropped"].agg(["sum", "mean"]).T)
+display(orig_rows.assign(dropped=outlier).groupby("age_group", observed=True)
+        .agg(clips=("dropped", "size"), dropped=("dropped", "sum"), share=("dropped", "mean")))
 
 # %% [markdown]
 # Its inputs: the features **plus gender** (1 male, 0 female). A random, stratified 80/20

@@ -23,7 +23,15 @@ matplotlib.use("Agg")
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict  # noqa: E402
 
 from helpers import evaluation as ev  # noqa: E402
-from helpers.models import SkewLog, SpeakerBalanced, ZScoreClipper, make_model, make_regressor, sample_weights  # noqa: E402
+from helpers.models import (  # noqa: E402
+    SkewLog,
+    SpeakerBalanced,
+    ZScoreClipper,
+    make_model,
+    make_regressor,
+    prepare_task,
+    sample_weights,
+)
 from workbook.manifest import AGE_GROUP_DTYPE  # noqa: E402
 
 
@@ -202,7 +210,7 @@ def test_sample_weights_balance_classes_and_speakers():
 
 
 def test_speaker_balanced_weights_come_from_each_training_fold(model_table):
-    task = ev.prepare_task(model_table, feats(model_table))
+    task = prepare_task(model_table, feats(model_table))
     X, y, spk = task.X.to_numpy(), task.y, task.groups
     folds = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(X, y))  # speakers split across folds
     proba = cross_val_predict(SpeakerBalanced(make_model("lr")), X, y, cv=folds, method="predict_proba",
@@ -229,34 +237,34 @@ def test_prepare_task_counts_what_it_leaves_out(model_table):
     t.loc[t.index[5:6], "age_group"] = None
     few = t[t["age_group"] == "seventies"]["speaker"].unique()
     t = t[~t["speaker"].isin(few[2:])]  # seventies left with 2 speakers
-    age = ev.prepare_task(t, feats(t), min_speakers=5)
+    age = prepare_task(t, feats(t), min_speakers=5)
     assert "seventies" not in age.classes
     assert age.classes == [g for g in AGE_GROUP_DTYPE.categories if g in age.classes]  # the dtype's order
     reasons = " ".join(age.excluded["reason"])
     assert "'seventies' has 2 speakers" in reasons and "no age group" in reasons
     assert "gender_male" not in age.X.columns
-    with_gender = ev.prepare_task(t, feats(t), include_gender=True)
+    with_gender = prepare_task(t, feats(t), include_gender=True)
     assert "gender_male" in with_gender.X.columns and set(with_gender.X["gender_male"]) == {0.0, 1.0}
-    gender = ev.prepare_task(t, feats(t), target="gender")
+    gender = prepare_task(t, feats(t), target="gender")
     assert gender.classes == ["female", "male"]
     ex = gender.excluded.set_index("reason")["clips"]
     assert ex.filter(like="other").sum() == 3 and ex.filter(like="no gender").sum() == 2
     assert len(gender.y) == len(t) - 5
     assert "speakers" in age.counts().columns and age.summary().startswith("age_group")
     with pytest.raises(TypeError, match="ordered categorical"):
-        ev.prepare_task(t.assign(age_group=t["age_group"].astype("object")), feats(t))
+        prepare_task(t.assign(age_group=t["age_group"].astype("object")), feats(t))
     with pytest.raises(KeyError, match="lacks"):
-        ev.prepare_task(t, ["no_such_feature"])
+        prepare_task(t, ["no_such_feature"])
 
 
 def test_prepare_task_explains_when_too_few_speakers_remain(model_table):
     tiny = model_table[model_table["speaker"].isin(model_table["speaker"].unique()[:6])]
     with pytest.raises(ValueError, match="needs two.*n_speakers"):
-        ev.prepare_task(tiny, feats(tiny), min_speakers=5)
+        prepare_task(tiny, feats(tiny), min_speakers=5)
 
 
 def test_random_split_flatters_a_model_that_recognises_speakers(model_table):
-    task = ev.prepare_task(model_table, feats(model_table))
+    task = prepare_task(model_table, feats(model_table))
     sets = {"full": task.X, "latent only": task.X.filter(like="feat_")}
     folds = {"random": list(StratifiedKFold(n_splits=4, shuffle=True, random_state=0).split(task.X, task.y)),
              "grouped": grouped_folds(task)}
@@ -284,7 +292,7 @@ def test_random_split_flatters_a_model_that_recognises_speakers(model_table):
 
 
 def test_extra_pipelines_run_unweighted_on_their_own_inputs(model_table):
-    task = ev.prepare_task(model_table, feats(model_table))
+    task = prepare_task(model_table, feats(model_table))
     folds = {"grouped": grouped_folds(task)}
     own = task.X.filter(like="feat_").assign(gender_male=(model_table["gender"] == "male").astype(float).to_numpy())
     res, details = ev.compare_splits({"latent": task.X.filter(like="feat_")}, task.y, task.groups, folds,
@@ -300,7 +308,7 @@ def test_extra_pipelines_run_unweighted_on_their_own_inputs(model_table):
 
 
 def test_each_model_beats_chance_on_grouped_folds(model_table):
-    task = ev.prepare_task(model_table, [c for c in model_table.columns if c.startswith("feat_")])
+    task = prepare_task(model_table, [c for c in model_table.columns if c.startswith("feat_")])
     folds = grouped_folds(task)
     chance = 1 / len(task.classes)
     order = list(AGE_GROUP_DTYPE.categories)
@@ -315,7 +323,7 @@ def test_each_model_beats_chance_on_grouped_folds(model_table):
 
 
 def test_age_regression_beats_the_median_baseline(model_table):
-    task = ev.prepare_task(model_table, [c for c in model_table.columns if c.startswith("feat_")])
+    task = prepare_task(model_table, [c for c in model_table.columns if c.startswith("feat_")])
     years = task.years.copy()
     years[:4] = np.nan  # unknown ages are neither fitted nor scored
     known = np.isfinite(years)
@@ -372,7 +380,7 @@ def test_skops_roundtrip_and_untrusted_types_refused(model_table, tmp_path):
         save_pipeline,
     )
 
-    task = ev.prepare_task(model_table, feats(model_table))
+    task = prepare_task(model_table, feats(model_table))
     models = {"age": SpeakerBalanced(make_model("gb", fast=True)).fit(task.X.to_numpy(), task.y, speakers=task.groups).estimator_}
     card = {"models": {"age": {"feature_columns": list(task.X.columns), "classes": task.classes}},
             "feature_spec": {"families": ["full"]}}

@@ -19,8 +19,7 @@ import soundfile as sf
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, small_corpus):
-    from helpers.evaluation import prepare_task
-    from helpers.models import SpeakerBalanced, make_model
+    from helpers.models import SpeakerBalanced, make_model, prepare_task
     from workbook.datasets import load_dataset
     from workbook.engine import extract_features
     from workbook.persistence import save_models
