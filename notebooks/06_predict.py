@@ -20,9 +20,9 @@
 # - what a saved model needs besides its weights: the **same cleaning and features** as in
 #   training (the model card records them), so a new file goes through exactly those steps;
 # - why the model file is a **skops** file that is refused if it holds unexpected types;
-# - that any format and rate works (stereo is downmixed, 44.1/48 kHz resampled), and that a
-#   file that cannot be read gets a clear error while the others are still predicted;
-# - how to do the same from the command line: `python -m workbook predict FILE...`.
+# - how to predict your own recordings, in any format and at any rate (stereo is
+#   downmixed, 44.1/48 kHz resampled), here with an upload button and from the command
+#   line with `python -m workbook predict FILE...`.
 #
 # **Needs:** the model notebook 05 saved (`model/` in the run's output folder).
 # **Writes** nothing.
@@ -50,28 +50,27 @@ model_dir = None
 
 # %%
 import platform
-import tempfile
 from pathlib import Path
 
 import ipywidgets
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import soundfile as sf
 from IPython.display import display
 
 from helpers.audio import load_audio
 from helpers.cleaning import clean
-from workbook.datasets import load_dataset
 from helpers.display import audio_player
 from helpers.examples import pick_example_clips
-from workbook.predict_cli import predict_main
+from helpers.model_plots import plot_prediction
+from helpers.plots import plot_spectrogram, use_workbook_style
+from helpers.predict_widgets import UploadPanel
+from helpers.spectral import compute_stft_db
+from workbook.datasets import load_dataset
+from workbook.paths import run_output_dir
 from workbook.persistence import TRUSTED_TYPES
 from workbook.predict import Predictor
-from helpers.models.widgets import show_prediction, upload_panel
-from workbook.paths import run_output_dir
-from helpers.plots import plot_spectrogram, use_workbook_style
-from helpers.spectral import compute_stft_db
 
 use_workbook_style(dpi=72)
 pd.set_option("display.precision", 3)
@@ -129,58 +128,53 @@ plot_spectrogram(compute_stft_db(np.asarray(cleaned, dtype=np.float32), y_sr), y
                  fmax_hz=8000, title="cleaned recording");
 
 # %% [markdown]
-# Now the prediction for every chosen clip, with the truth beside it where we know it:
+# Now the prediction for every chosen clip: `predictor.predict_files` loads each file,
+# cleans it and computes its features as in training, and returns one row per file with
+# the most likely age group and gender and the probability of every class. Each clip's
+# spectrogram is drawn beside its probabilities.
 
 # %%
-rows = []
-for _, clip in clips.iterrows():
-    row = show_prediction(predictor, clip["path"], label=str(clip["label"]))
-    rows.append({"clip": clip["label"], "true age group": clip.get("age_group"), "predicted": row.get("age_group"),
-                 "p": row.get("age_group_probability"), "true gender": clip.get("gender"),
-                 "predicted gender": row.get("gender")})
-display(pd.DataFrame(rows))
+predictions = predictor.predict_files(list(clips["path"]))
+for (_, clip), (_, row) in zip(clips.iterrows(), predictions.iterrows()):
+    y_clip, clip_sr = load_audio(clip["path"], sr=predictor.job.sr)
+    display(audio_player(y_clip, clip_sr, label=str(clip["label"])))
+    plot_prediction(y_clip, clip_sr, row, card, title=str(clip["label"]))
+    plt.show()
+
+# %% [markdown]
+# The predictions beside the truth, where we know it:
+
+# %%
+truth = clips.reindex(columns=["label", "age_group", "gender"]).reset_index(drop=True)
+predicted = predictions.reindex(columns=["age_group", "age_group_probability", "gender"])
+display(pd.concat([truth.set_axis(["clip", "true age group", "true gender"], axis=1),
+                   predicted.set_axis(["predicted", "p", "predicted gender"], axis=1)], axis=1))
 
 # %% [markdown]
 # ## 3. Your own recording
 #
 # Upload one or more recordings (wav, flac, ogg or mp3, any sample rate, mono or stereo).
-# Each is saved to a temporary folder outside the project, then gets the same steps as
-# above. A file that cannot be read says why.
+# Each is saved to a temporary folder outside the project, then gets the same steps and
+# the same figure as the clips above. A file that cannot be read says why. (The panel
+# works when the notebook runs live; in a headless run it stays empty.)
 
 # %%
-upload_panel(predictor)
+UploadPanel(predictor)
 
 # %% [markdown]
-# ## 4. Files that are not what they seem
+# ## 4. Other formats, broken files, and the command line
 #
-# A batch with a good file, a stereo 44.1 kHz copy of it, and a file that only claims to
-# be audio: the broken one gets an error naming it, the others are predicted. (The files
-# are written to a temporary folder.)
-
-# %%
-tmp = Path(tempfile.mkdtemp(prefix="predict_demo_"))
-good = tmp / "good.wav"
-sf.write(good, y, y_sr)
-import soxr  # noqa: E402  (resampler used by the loader)
-
-stereo = tmp / "stereo_44k.flac"
-y44 = soxr.resample(np.asarray(y, dtype=np.float64), y_sr, 44100)
-sf.write(stereo, np.column_stack([y44, y44]).astype(np.float32), 44100)
-broken = tmp / "broken.wav"
-broken.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(500))
-table = predictor.predict_files([good, stereo, broken])
-display(table[["path", "status", "error", "age_group", "age_group_probability", "gender", "gender_probability"]]
-        .assign(path=lambda d: d["path"].map(lambda p: Path(p).name)))
-
-# %% [markdown]
-# If the stereo 44.1 kHz copy gets other probabilities than the original, resampling is the
-# cause: the round trip 16 → 44.1 → 16 kHz removes the last few hundred hertz below
+# Any file the loader reads works: stereo is averaged to mono and other rates are
+# resampled to the training's 16 kHz. A file at another rate may still get slightly other
+# probabilities: a 16 → 44.1 → 16 kHz round trip removes the last few hundred hertz below
 # 8 kHz (the resampler's anti-aliasing filter), and the spectral features of the top band
-# read that edge (on the example clip, the contrast of the 4-8 kHz band moves by ~20 dB).
-# Recordings made at different rates differ in the same way, one reason the training data
-# should mix rates as the synthetic corpus and Common Voice do.
+# read that edge. Recordings made at different rates differ in the same way, one reason
+# the training data should mix rates as the synthetic corpus and Common Voice do. A file
+# that cannot be read or analysed gets a row with `status="error"` and a message naming
+# the file and the problem, and the other files are still predicted
+# (`tests/test_predict_files.py` checks both on a stereo 44.1 kHz copy and a broken file).
 #
-# ## 5. The same from the command line
+# The same prediction from a terminal, one line per file:
 #
 # ```bash
 # python -m workbook predict recording.wav other.mp3            # model of outputs/synthetic/model
@@ -188,22 +182,18 @@ display(table[["path", "status", "error", "age_group", "age_group_probability", 
 # python -m workbook predict --model-dir path/to/model --json *.wav
 # ```
 #
-# One line per file; the exit status is 1 if any file failed. Here it is, run in-process
-# on the same three files:
-
-# %%
-status = predict_main([str(good), str(stereo), str(broken), "--model-dir", str(folder)])
-print("exit status:", status)
+# The exit status is 0 if every file was predicted, 1 if any failed, 2 if no model could
+# be loaded.
 
 # %% [markdown]
 # ## In this notebook we…
 #
 # - loaded the saved model safely (skops, with a stated list of trusted types) and read its
 #   card: the classes, the features and cleaning it needs, and its cross-validated scores;
-# - listened to a recording raw and cleaned as in training, looked at its spectrogram and
-#   read the predicted age group and gender with their probabilities;
-# - uploaded our own recordings through a widget;
-# - saw that stereo and 44.1 kHz files are handled, and that a broken file gets a clear
-#   error without stopping the rest, in the notebook and on the command line.
+# - listened to a recording raw and cleaned as in training, and read the predicted age
+#   group and gender of the example clips with their probabilities, beside their
+#   spectrograms and the truth;
+# - met the upload panel for our own recordings, and the command line that predicts any
+#   files (other formats and rates are converted, broken files are reported).
 #
-# **Wrote:** nothing (uploads and the demonstration files go to temporary folders).
+# **Wrote:** nothing (uploads go to a temporary folder).

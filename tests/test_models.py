@@ -1,5 +1,6 @@
-"""Tests of helpers.models (evaluation, original and honest pipelines, comparison, oracle,
-importance, persistence, metrics) and helpers.eda, on feature tables built here.
+"""Tests of the model code (helpers.models, helpers.evaluation, helpers.model_plots), of
+model files and metrics.json, and (until they move to tests/test_eda.py) of helpers.eda,
+on feature tables built here.
 
 The tables come from the synthetic corpus's speaker sampler (ages, genders and latent voice
 parameters with their literature trends), measured with clip noise, plus per-speaker
@@ -19,8 +20,19 @@ import pytest
 
 matplotlib.use("Agg")
 
-from helpers.models import evaluation as ev  # noqa: E402
-from helpers.models.outliers import ZScoreClipper, outliers_per_feature, zscore_outliers  # noqa: E402
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict  # noqa: E402
+
+from helpers import evaluation as ev  # noqa: E402
+from helpers.models import (  # noqa: E402
+    SkewLog,
+    SpeakerBalanced,
+    ZScoreClipper,
+    make_model,
+    make_regressor,
+    prepare_task,
+    sample_weights,
+)
+from workbook.manifest import AGE_GROUP_DTYPE  # noqa: E402
 
 
 def make_table(n_speakers=150, clips=4, seed=0, n_channel=12, noise=0.25):
@@ -61,60 +73,51 @@ def feats(table):
     return [c for c in table.columns if c.startswith(("feat_", "chan_"))]
 
 
-# --- folds -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model_table(table):
+    """The same table with age_group as the ordered categorical the workbook's manifests use."""
+    return table.assign(age_group=table["age_group"].astype(AGE_GROUP_DTYPE))
 
 
-def test_grouped_folds_keep_speakers_apart_and_random_folds_do_not(table):
+def grouped_folds(task, n_splits=4, seed=0):
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return list(cv.split(task.X, task.y, groups=task.groups))
+
+
+# --- folds and scores ------------------------------------------------------------------------
+
+
+def test_groups_on_both_sides_counts_the_leak(table):
     y, g = table["age_group"].to_numpy(), table["speaker"].to_numpy()
-    grouped = ev.make_folds(y, g, kind="grouped", n_splits=5, seed=3)
-    random = ev.make_folds(y, g, kind="random", n_splits=5, seed=3)
-    assert ev.speakers_on_both_sides(grouped, g) == 0
-    assert ev.speakers_on_both_sides(random, g) > 0.8 * len(set(g))
-    for folds in (grouped, random):
-        covered = np.sort(np.concatenate([te for _, te in folds]))
-        assert np.array_equal(covered, np.arange(len(y)))  # every clip tested exactly once
-        for _, te in folds:
-            assert set(y[te]) == set(y)  # stratified: every class in every test fold
-    again = ev.make_folds(y, g, kind="grouped", n_splits=5, seed=3)
-    assert all(np.array_equal(a[1], b[1]) for a, b in zip(grouped, again))
-    other = ev.make_folds(y, g, kind="grouped", n_splits=5, seed=4)
-    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(grouped, other))
+    grouped = list(StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=3).split(y, y, groups=g))
+    random = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=3).split(y, y))
+    assert ev.groups_on_both_sides(grouped, g) == 0
+    assert ev.groups_on_both_sides(random, g) > 0.8 * len(set(g))
+    assert ev.groups_on_both_sides([(np.array([0, 1]), np.array([2]))], ["a", "b", "a"]) == 1
 
 
-def test_grouped_folds_refuse_a_class_with_too_few_speakers():
-    y = np.array(["a"] * 20 + ["b"] * 6)
-    g = np.array([f"s{i // 2}" for i in range(20)] + ["x", "x", "y", "y", "z", "z"])
-    with pytest.raises(ValueError, match=r"'b' \(3 speakers\)"):
-        ev.make_folds(y, g, kind="grouped", n_splits=5)
-    keep, counts = ev.classes_with_enough_groups(y, g, min_groups=5)
-    assert keep == ["a"] and counts["b"] == 3
-
-
-# --- metrics ---------------------------------------------------------------------------------
-
-
-def test_uar_accuracy_and_confusion_by_hand():
+def test_scores_by_hand():
     y = ["a"] * 8 + ["b"] * 2
-    always_a = ["a"] * 10
-    assert ev.accuracy(y, always_a) == pytest.approx(0.8)
-    assert ev.uar(y, always_a) == pytest.approx(0.5)  # chance for 2 classes, despite 80 % accuracy
+    always_a = ev.score_predictions(y, ["a"] * 10, [f"s{i}" for i in range(10)], n_bootstrap=0)
+    assert always_a.accuracy == pytest.approx(0.8) and always_a.uar == pytest.approx(0.5)  # chance, despite 80 %
     pred = ["a"] * 6 + ["b"] * 2 + ["b", "a"]
-    assert ev.uar(y, pred) == pytest.approx((6 / 8 + 1 / 2) / 2)
-    counts = ev.confusion_counts(y, pred, ["a", "b"])
-    assert counts.loc["a", "b"] == 2 and counts.loc["b", "a"] == 1 and counts.to_numpy().sum() == 10
-    ratios = ev.confusion_ratios(counts)
-    assert np.allclose(ratios.sum(axis=1), 1.0)
-    assert np.mean(np.diag(ratios)) == pytest.approx(ev.uar(y, pred))
-    # a class absent from y_true does not count towards UAR
-    assert ev.uar(["a", "a"], ["a", "b"], ["a", "b", "c"]) == pytest.approx(0.5)
+    s = ev.score_predictions(y, pred, ["s1"] * 5 + ["s2"] * 5, n_bootstrap=0)
+    assert s.uar == pytest.approx((6 / 8 + 1 / 2) / 2) and s.n == 10 and s.n_speakers == 2
+    assert np.isnan(s.uar_low) and s.as_dict()["level"] == "clip"
 
 
-def test_mean_class_distance_and_mae():
+def test_mean_class_distance_and_regression_scores():
     order = ["teens", "twenties", "thirties"]
     assert ev.mean_class_distance(["teens", "thirties"], ["thirties", "thirties"], order) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="not in the class order"):
         ev.mean_class_distance(["teens"], ["nineties"], order)
-    assert ev.mae_years([20, 30, np.nan], [25, 20, 40]) == pytest.approx(7.5)
+    s = ev.regression_scores([20, 30, np.nan, 40], [25, 20, 33, 40], ["a", "a", "b", "b"])
+    assert s["n_clips"] == 3 and s["n_speakers"] == 2
+    assert s["clip_mae_years"] == pytest.approx(5.0)  # (5 + 10 + 0) / 3
+    assert s["speaker_mae_years"] == pytest.approx(1.25)  # speaker a: 25 vs 22.5; b: 40 vs 40
+    assert s["baseline_mae_years"] == pytest.approx(20 / 3)  # median 30
+    with pytest.raises(ValueError, match="no row"):
+        ev.regression_scores([np.nan], [1.0], ["a"])
 
 
 def test_bootstrap_resamples_speakers_not_clips():
@@ -127,14 +130,26 @@ def test_bootstrap_resamples_speakers_not_clips():
     pred = np.where(right, y, np.where(y == "a", "b", "a"))
     lo_s, hi_s = ev.bootstrap_ci(y, pred, groups, n_bootstrap=400, seed=1)
     lo_c, hi_c = ev.bootstrap_ci(y, pred, np.arange(len(y)), n_bootstrap=400, seed=1)
-    point = ev.uar(y, pred)
+    point = ev.score_predictions(y, pred, groups, n_bootstrap=0).uar
     assert lo_s <= point <= hi_s
     assert (hi_s - lo_s) > 2 * (hi_c - lo_c)  # clip resampling would pretend 400 independent samples
     assert (lo_s, hi_s) == ev.bootstrap_ci(y, pred, groups, n_bootstrap=400, seed=1)
     assert np.isnan(ev.bootstrap_ci(y, pred, groups, n_bootstrap=0)[0])
     score = ev.score_predictions(y, pred, groups, n_bootstrap=200)
-    assert score.n == 400 and score.n_speakers == n_spk and score.uar == pytest.approx(point)
-    assert "UAR" in str(score)
+    assert score.n == 400 and score.n_speakers == n_spk and "UAR" in str(score)
+
+
+def test_bootstrap_gives_the_intervals_of_the_original_implementation():
+    # values computed by helpers/models/evaluation.py before the restructure (same seed, same data)
+    rng = np.random.default_rng(3)
+    groups = np.repeat([f"s{i:02d}" for i in range(30)], rng.integers(1, 6, 30))
+    y = rng.choice(["a", "b", "c"], len(groups))
+    pred = np.where(rng.random(len(groups)) < 0.6, y, rng.choice(["a", "b", "c"], len(groups)))
+    assert ev.bootstrap_ci(y, pred, groups, n_bootstrap=300, seed=4) == (0.6166339416339417, 0.847731738969225)
+    assert ev.bootstrap_ci(y, pred, groups, metric="accuracy", n_bootstrap=300, seed=4) == (
+        0.5961111111111111, 0.863013698630137)
+    with pytest.raises(ValueError, match="metric"):
+        ev.bootstrap_ci(y, pred, groups, metric="f1")
 
 
 def test_aggregate_by_speaker_combines_clip_probabilities():
@@ -151,17 +166,7 @@ def test_aggregate_by_speaker_combines_clip_probabilities():
         ev.aggregate_by_speaker(proba, groups, ["a", "b", "c"])
 
 
-# --- outliers --------------------------------------------------------------------------------
-
-
-def test_zscore_outliers_name_rows_and_features():
-    rng = np.random.default_rng(1)
-    t = pd.DataFrame({"x": rng.standard_normal(200), "y": rng.standard_normal(200)})
-    t.loc[[17, 18, 19], "y"] = 40.0
-    flags = zscore_outliers(t, threshold=3.0)
-    assert flags.loc[17, "is_outlier"] and flags.loc[17, "features"] == "y"
-    assert flags["is_outlier"].sum() < 10 and flags.loc[17, "n_features"] == 1
-    assert outliers_per_feature(t).index[0] == "y"
+# --- the CV-safe transformers and the weights --------------------------------------------------
 
 
 def test_zscore_clipper_learns_limits_on_training_data_only():
@@ -176,13 +181,57 @@ def test_zscore_clipper_learns_limits_on_training_data_only():
         clip.transform(np.zeros((2, 3)))
 
 
-# --- tasks and honest models ---------------------------------------------------------------------
+def test_skew_log_learns_which_columns_to_log():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.exp(rng.standard_normal(300) * 1.5), rng.standard_normal(300), -np.exp(rng.standard_normal(300))])
+    t = SkewLog(threshold=1.0).fit(X)
+    assert list(t.columns_) == [True, False, False]  # skewed and non-negative only
+    out = t.transform(np.array([[np.e - 1, 5.0, -1.0], [-0.5, 0.0, 0.0]]))
+    assert out[0, 0] == pytest.approx(1.0) and out[0, 1] == 5.0 and out[1, 0] == 0.0
+    assert not SkewLog(threshold=None).fit(X).columns_.any()
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    assert list(SkewLog().fit(frame).get_feature_names_out()) == ["a", "b", "c"]
 
 
-def test_prepare_task_counts_what_it_leaves_out(table):
-    from helpers.models.honest import prepare_task
+def test_sample_weights_balance_classes_and_speakers():
+    y = np.array(["a"] * 6 + ["b"] * 2)
+    g = np.array(["s1"] * 5 + ["s2"] + ["s3", "s4"])
+    w = sample_weights(y, g, "class+speaker")
+    assert w.mean() == pytest.approx(1.0)
+    assert w[y == "a"].sum() == pytest.approx(w[y == "b"].sum())  # classes weigh the same
+    assert w[:5].sum() == pytest.approx(w[5])  # speaker s1's five clips weigh as much as s2's one
+    wc = sample_weights(y, None, "class")
+    assert wc[0] == pytest.approx(wc[1]) and wc[y == "a"].sum() == pytest.approx(wc[y == "b"].sum())
+    assert sample_weights(y, g, None) is None
+    with pytest.raises(ValueError, match="needs the speaker"):
+        sample_weights(y, None, "class+speaker")
+    with pytest.raises(ValueError, match="weighting"):
+        sample_weights(y, g, "speaker")
 
-    t = table.copy()
+
+def test_speaker_balanced_weights_come_from_each_training_fold(model_table):
+    task = prepare_task(model_table, feats(model_table))
+    X, y, spk = task.X.to_numpy(), task.y, task.groups
+    folds = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(X, y))  # speakers split across folds
+    proba = cross_val_predict(SpeakerBalanced(make_model("lr")), X, y, cv=folds, method="predict_proba",
+                              params={"speakers": spk})
+    for train, test in folds:  # the same, by hand: weights from the training rows only
+        w = sample_weights(y[train], spk[train])
+        by_hand = make_model("lr").fit(X[train], y[train], model__sample_weight=w)
+        assert np.allclose(proba[test], by_hand.predict_proba(X[test]))
+    once = sample_weights(y, spk)  # weights of the whole table would give another model
+    whole = make_model("lr").fit(X[folds[0][0]], y[folds[0][0]], model__sample_weight=once[folds[0][0]])
+    assert not np.allclose(proba[folds[0][1]], whole.predict_proba(X[folds[0][1]]))
+    fitted = SpeakerBalanced(make_model("svm")).fit(X, y, speakers=spk)
+    assert list(fitted.classes_) == sorted(set(y)) and fitted.predict(X[:3]).shape == (3,)
+    assert SpeakerBalanced(make_model("lr"), weighting=None).fit(X, y).predict_proba(X[:2]).shape == (2, len(set(y)))
+
+
+# --- tasks, cross-validation and the comparison -------------------------------------------------
+
+
+def test_prepare_task_counts_what_it_leaves_out(model_table):
+    t = model_table.copy()
     t.loc[t.index[:3], "gender"] = "other"
     t.loc[t.index[3:5], "gender"] = None
     t.loc[t.index[5:6], "age_group"] = None
@@ -190,6 +239,7 @@ def test_prepare_task_counts_what_it_leaves_out(table):
     t = t[~t["speaker"].isin(few[2:])]  # seventies left with 2 speakers
     age = prepare_task(t, feats(t), min_speakers=5)
     assert "seventies" not in age.classes
+    assert age.classes == [g for g in AGE_GROUP_DTYPE.categories if g in age.classes]  # the dtype's order
     reasons = " ".join(age.excluded["reason"])
     assert "'seventies' has 2 speakers" in reasons and "no age group" in reasons
     assert "gender_male" not in age.X.columns
@@ -201,111 +251,92 @@ def test_prepare_task_counts_what_it_leaves_out(table):
     assert ex.filter(like="other").sum() == 3 and ex.filter(like="no gender").sum() == 2
     assert len(gender.y) == len(t) - 5
     assert "speakers" in age.counts().columns and age.summary().startswith("age_group")
+    with pytest.raises(TypeError, match="ordered categorical"):
+        prepare_task(t.assign(age_group=t["age_group"].astype("object")), feats(t))
+    with pytest.raises(KeyError, match="lacks"):
+        prepare_task(t, ["no_such_feature"])
 
 
-def test_prepare_task_explains_when_too_few_speakers_remain(table):
-    from helpers.models.honest import prepare_task
-
-    tiny = table[table["speaker"].isin(table["speaker"].unique()[:6])]
-    with pytest.raises(ValueError, match="need|needs two.*n_speakers"):
+def test_prepare_task_explains_when_too_few_speakers_remain(model_table):
+    tiny = model_table[model_table["speaker"].isin(model_table["speaker"].unique()[:6])]
+    with pytest.raises(ValueError, match="needs two.*n_speakers"):
         prepare_task(tiny, feats(tiny), min_speakers=5)
 
 
-def test_random_split_flatters_a_model_that_recognises_speakers(table):
-    from helpers.models.comparison import best_row, compare_splits, speaker_recognition_share
-    from helpers.models.honest import prepare_task
-
-    task = prepare_task(table, feats(table))
+def test_random_split_flatters_a_model_that_recognises_speakers(model_table):
+    task = prepare_task(model_table, feats(model_table))
     sets = {"full": task.X, "latent only": task.X.filter(like="feat_")}
-    res, details = compare_splits(sets, task.y, task.groups, classes=task.classes, models=("svm",),
-                                  n_splits=4, n_bootstrap=100, seed=0)
-    assert len(res) == 4 and set(res["split"]) == {"random", "grouped"}
+    folds = {"random": list(StratifiedKFold(n_splits=4, shuffle=True, random_state=0).split(task.X, task.y)),
+             "grouped": grouped_folds(task)}
+    res, details = ev.compare_splits(sets, task.y, task.groups, folds, classes=task.classes, models=("svm",),
+                                     n_bootstrap=100, seed=0)
+    assert len(res) == 4 and list(res["split"]) == ["random", "random", "grouped", "grouped"]
     row = res.set_index(["split", "features"])
     assert row.loc[("random", "full"), "leaked_speakers"] > 0 and row.loc[("grouped", "full"), "leaked_speakers"] == 0
     # speaker channel columns carry no age, yet lift the random-split score well above the grouped one
     assert row.loc[("random", "full"), "clip_uar"] > row.loc[("grouped", "full"), "clip_uar"] + 0.15
-    chance = 1 / len(task.classes)
-    assert row.loc[("grouped", "latent only"), "clip_uar"] > chance + 0.1
+    assert row.loc[("grouped", "latent only"), "clip_uar"] > 1 / len(task.classes) + 0.1
     for _, r in res.iterrows():
         assert r["clip_uar_low"] <= r["clip_uar"] <= r["clip_uar_high"]
-    share = speaker_recognition_share(res)
-    assert (share["drop"] > 0).all()
-    assert best_row(res)["split"] == "grouped"
-    res2, _ = compare_splits(sets, task.y, task.groups, classes=task.classes, models=("svm",),
-                             n_splits=4, n_bootstrap=100, seed=0)
+    assert set(res["model_label"]) == {"SVM (RBF kernel)"}
+    res2, _ = ev.compare_splits(sets, task.y, task.groups, folds, classes=task.classes, models=("svm",),
+                                n_bootstrap=100, seed=0)
     pd.testing.assert_frame_equal(res, res2)  # same seed, same numbers
     r = details[("grouped", "full", "svm")]
     assert len(r.speakers) == task.n_speakers and r.proba.shape == (len(task.y), len(task.classes))
+    shown = ev.format_scores(res)
+    assert shown.loc[0, "clip UAR [95 % CI]"].startswith(f"{res.loc[0, 'clip_uar']:.3f} [")
+    with pytest.raises(KeyError, match="feature set"):
+        ev.compare_splits(sets, task.y, task.groups, folds, classes=task.classes, models=(),
+                          extra={"x": ("nowhere", make_model("lr"))})
 
 
-def test_each_model_beats_chance_on_grouped_folds_and_speaker_votes_help(table):
-    from helpers.models.honest import evaluate_cv, make_model, ordinal_scores, prepare_task
+def test_extra_pipelines_run_unweighted_on_their_own_inputs(model_table):
+    task = prepare_task(model_table, feats(model_table))
+    folds = {"grouped": grouped_folds(task)}
+    own = task.X.filter(like="feat_").assign(gender_male=(model_table["gender"] == "male").astype(float).to_numpy())
+    res, details = ev.compare_splits({"latent": task.X.filter(like="feat_")}, task.y, task.groups, folds,
+                                     classes=task.classes, models=(), n_bootstrap=0,
+                                     extra={"plain lr": ("latent + gender", make_model("lr"), own)})
+    assert list(res["features"]) == ["latent + gender"] and list(res["model_label"]) == ["plain lr"]
+    plain = cross_val_predict(make_model("lr"), own.to_numpy(), task.y, cv=folds["grouped"], method="predict_proba")
+    cols = [sorted(task.classes).index(c) for c in task.classes]
+    assert np.allclose(details[("grouped", "latent + gender", "plain lr")].proba, plain[:, cols])
+    with pytest.raises(ValueError, match="rows"):
+        ev.compare_splits({}, task.y, task.groups, folds, classes=task.classes, models=(),
+                          extra={"x": ("short", make_model("lr"), own.iloc[:10])})
 
-    task = prepare_task(table, [c for c in table.columns if c.startswith("feat_")])
-    folds = ev.make_folds(task.y, task.groups, n_splits=4, seed=0)
+
+def test_each_model_beats_chance_on_grouped_folds(model_table):
+    task = prepare_task(model_table, [c for c in model_table.columns if c.startswith("feat_")])
+    folds = grouped_folds(task)
     chance = 1 / len(task.classes)
+    order = list(AGE_GROUP_DTYPE.categories)
     for name in ("lr", "svm", "gb"):
-        r = evaluate_cv(make_model(name, seed=0, fast=True), task.X, task.y, task.groups, folds,
-                        classes=task.classes, n_bootstrap=50)
+        r = ev.evaluate_cv(make_model(name, seed=0, fast=True), task.X, task.y, task.groups, folds,
+                           classes=task.classes, n_bootstrap=50)
         assert r.clip.uar > chance + 0.1, name
-        assert r.speaker.n == task.n_speakers
-        d = ordinal_scores(r)
-        assert 0 <= d["speaker_mean_class_distance"] < 1.5
+        assert r.speaker.n == task.n_speakers and r.speaker.level == "speaker"
+        assert 0 <= ev.mean_class_distance(r.speakers["true"], r.speakers["predicted"], order) < 1.5
     with pytest.raises(ValueError, match="unknown model"):
         make_model("knn")
 
 
-def test_age_regression_beats_the_median_baseline(table):
-    from helpers.models.honest import cross_val_regression, make_regressor, prepare_task, regression_scores
-
-    task = prepare_task(table, [c for c in table.columns if c.startswith("feat_")])
-    folds = ev.make_folds(task.y, task.groups, n_splits=4, seed=0)
+def test_age_regression_beats_the_median_baseline(model_table):
+    task = prepare_task(model_table, [c for c in model_table.columns if c.startswith("feat_")])
     years = task.years.copy()
     years[:4] = np.nan  # unknown ages are neither fitted nor scored
-    pred = cross_val_regression(make_regressor("ridge"), task.X, years, folds)
-    s = regression_scores(years, pred, task.groups)
+    known = np.isfinite(years)
+    folds = [(train[known[train]], test) for train, test in grouped_folds(task)]
+    pred = cross_val_predict(make_regressor("ridge"), task.X.to_numpy(), years, cv=folds)
+    s = ev.regression_scores(years, pred, task.groups)
     assert s["n_clips"] == len(years) - 4
     assert s["clip_mae_years"] < 0.85 * s["baseline_mae_years"]
-
-
-def test_original_pipeline_reproduced(table):
-    from helpers.models.original import original_model, run_original
-
-    t = table.copy()
-    t.loc[t.index[7], "feat_f0_hz"] = 50.0  # an outlier the z-score rule removes before the split
-    classes = [g for g in ("teens", "twenties", "thirties", "fourties", "fifties", "sixties", "seventies")
-               if g in set(t["age_group"])]
-    res = run_original(t, feats(t), classes=classes, seed=0, fast=True)
-    assert res.n_outliers >= 1 and res.outliers.loc[7, "is_outlier"]
-    assert res.n_train + res.n_test == res.n_rows - res.n_outliers
-    assert res.confusion.to_numpy().sum() == res.n_test
-    assert np.allclose(res.confusion_ratio.sum(axis=1), 1.0)
-    assert res.shared_speakers > 0.5 * res.n_test_speakers  # a random split shares speakers
-    assert len(res.cv_results) == 2 * 2 * 4 and {"train_accuracy", "validation_accuracy"} <= set(res.cv_results)
-    assert res.best["scaler"] in ("standard", "minmax")
-    m = res.metrics()
-    assert m["test_accuracy"] == res.test_accuracy and "test_uar" in m
-    model = original_model(res.best["scaler"], res.best["pca"], res.best["C"])
-    assert model.steps[-1][1].C == res.best["C"]
-
-
-def test_oracle_latent_table_and_ratio():
-    from helpers.models.oracle import LATENT_COLUMNS, latent_table, oracle_ratio
-
-    manifest = pd.DataFrame({"path": ["a", "b"], **{c: [1.0, 2.0] for c in LATENT_COLUMNS}})
-    out = latent_table(manifest, pd.Series(["b", "a"]))
-    assert list(out[LATENT_COLUMNS[0]]) == [2.0, 1.0]
-    with pytest.raises(KeyError, match="not in the manifest"):
-        latent_table(manifest, pd.Series(["zzz"]))
-    with pytest.raises(KeyError, match="synthetic"):
-        latent_table(pd.DataFrame({"path": ["a"]}))
-    assert oracle_ratio(0.45, 0.5) == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="unknown regressor"):
+        make_regressor("knn")
 
 
 def test_permutation_importance_ranks_informative_features_first():
-    from helpers.models.honest import make_model
-    from helpers.models.importance import feature_groups_by_name, permutation_importance_grouped
-
     rng = np.random.default_rng(0)
     n_spk, clips = 90, 3
     groups_ = np.repeat(np.arange(n_spk), clips)
@@ -314,17 +345,20 @@ def test_permutation_importance_ranks_informative_features_first():
     X = pd.DataFrame({"signal": signal + 0.3 * rng.standard_normal(len(y)),
                       "echo": signal + 0.3 * rng.standard_normal(len(y)),
                       **{f"noise{k}": rng.standard_normal(len(y)) for k in range(4)}})
-    folds = ev.make_folds(y, groups_, n_splits=3, seed=0)
+    folds = list(StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0).split(X, y, groups=groups_))
     fg = {"signal": ["signal"], "signal+echo": ["signal", "echo"], "noise": [f"noise{k}" for k in range(4)]}
-    imp = permutation_importance_grouped(make_model("lr", C=1.0), X, y, folds, classes=["young", "mid", "old"],
-                                         feature_groups=fg, n_repeats=3, seed=0).set_index("feature")
+    imp = ev.permutation_importance_grouped(make_model("lr", C=1.0), X, y, folds, classes=["young", "mid", "old"],
+                                            feature_groups=fg, n_repeats=3, seed=0).set_index("feature")
     # shuffling both copies of the signal costs more than one (the other stands in for it)
     assert imp.loc["signal+echo", "importance"] > imp.loc["signal", "importance"] > 0.02
     assert abs(imp.loc["noise", "importance"]) < 0.05
     assert imp.loc["noise", "n_features"] == 4 and imp["uar"].iloc[0] > 0.6
-    g = feature_groups_by_name(["orig_mel001", "orig_mel002", "spec_mfcc01_mean", "spec_dmfcc01_mean", "odd"])
-    assert g["mel band means (128)"] == ["orig_mel001", "orig_mel002"] and g["MFCC deltas"] == ["spec_dmfcc01_mean"]
-    assert g["odd"] == ["odd"]
+    weighted = ev.permutation_importance_grouped(make_model("lr", C=1.0), X, y, folds, classes=["young", "mid", "old"],
+                                                 feature_groups=fg, seed=0, groups=groups_)
+    assert len(weighted) == 3
+    with pytest.raises(KeyError, match="not in X"):
+        ev.permutation_importance_grouped(make_model("lr"), X, y, folds, classes=["young", "mid", "old"],
+                                          feature_groups={"x": ["nope"]})
 
 
 # --- persistence and metrics ------------------------------------------------------------------------
@@ -334,10 +368,9 @@ class NotTrusted:
     """A type no model file may contain."""
 
 
-def test_skops_roundtrip_and_untrusted_types_refused(table, tmp_path):
+def test_skops_roundtrip_and_untrusted_types_refused(model_table, tmp_path):
     import skops.io as sio
 
-    from helpers.models.honest import make_model, prepare_task, single_thread
     from workbook.persistence import (
         UntrustedModelError,
         load_models,
@@ -347,9 +380,8 @@ def test_skops_roundtrip_and_untrusted_types_refused(table, tmp_path):
         save_pipeline,
     )
 
-    task = prepare_task(table, feats(table))
-    with single_thread():
-        models = {"age": make_model("gb", fast=True).fit(task.X.to_numpy(), task.y)}
+    task = prepare_task(model_table, feats(model_table))
+    models = {"age": SpeakerBalanced(make_model("gb", fast=True)).fit(task.X.to_numpy(), task.y, speakers=task.groups).estimator_}
     card = {"models": {"age": {"feature_columns": list(task.X.columns), "classes": task.classes}},
             "feature_spec": {"families": ["full"]}}
     paths = save_models(tmp_path / "model", models, card)
@@ -390,56 +422,41 @@ def test_metrics_file_merges_sections_and_is_deterministic(tmp_path):
 def test_model_plots_return_what_they_drew(table):
     import matplotlib.pyplot as plt
 
-    from helpers.models import plots
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-    counts = ev.confusion_counts(["a", "b", "b"], ["a", "a", "b"], ["a", "b"])
-    _, ax = plt.subplots()
-    assert plots.plot_confusion(counts, ax=ax) is ax
-    assert isinstance(plots.plot_confusion(ev.confusion_ratios(counts)), matplotlib.axes.Axes)
-    cv = pd.DataFrame({"scaler": ["standard"] * 2, "pca": ["none"] * 2, "C": [0.1, 1.0],
-                       "train_accuracy": [0.5, 0.6], "validation_accuracy": [0.4, 0.45]})
-    assert isinstance(plots.plot_grid_curves(cv), matplotlib.figure.Figure)
+    from helpers import model_plots as mp
+
+    cv = {"param_scaler": [StandardScaler(), StandardScaler(), MinMaxScaler(), MinMaxScaler()],
+          "param_pca": ["passthrough", PCA(n_components=0.9), "passthrough", "passthrough"],
+          "param_model__C": [0.1, 0.1, 0.1, 1.0],
+          "mean_train_score": [0.5, 0.6, 0.7, 0.8], "mean_test_score": [0.4, 0.45, 0.5, 0.55]}
+    fig = mp.plot_grid_curves(cv)
+    assert [ax.get_title() for ax in fig.axes] == ["standard scaler", "minmax scaler"]
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == ["PCA none (validation)", "PCA none (training)", "PCA 90% variance (validation)",
+                      "PCA 90% variance (training)"]
+    assert list(fig.axes[1].lines[0].get_ydata()) == [0.5, 0.55]
     comp = pd.DataFrame({"split": ["random", "grouped"], "features": ["f", "f"], "model": ["lr", "lr"],
                          "clip_uar": [0.5, 0.3], "clip_uar_low": [0.45, 0.25], "clip_uar_high": [0.55, 0.35]})
-    assert isinstance(plots.plot_comparison(comp, chance=0.2), matplotlib.axes.Axes)
+    _, ax = plt.subplots()
+    assert mp.plot_comparison(comp, chance=0.2, ax=ax) is ax
+    assert sorted(round(p.get_height(), 3) for p in ax.patches) == [0.3, 0.5]
     imp = pd.DataFrame({"feature": ["x", "y"], "importance": [0.1, 0.0], "sd": [0.01, 0.01], "n_features": [1, 3]})
-    assert isinstance(plots.plot_importance(imp), matplotlib.axes.Axes)
-    assert isinstance(plots.plot_age_regression([20, 30], [25, 28]), matplotlib.axes.Axes)
-    assert isinstance(plots.plot_probabilities([0.2, 0.8], ["a", "b"]), matplotlib.axes.Axes)
+    ax = mp.plot_importance(imp)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["y (3)", "x"]
+    ax = mp.plot_probabilities([0.2, 0.8], ["a", "b"])
+    assert [p.get_height() for p in ax.patches] == [0.2, 0.8]
+    assert ax.patches[1].get_facecolor() != ax.patches[0].get_facecolor()  # the most likely class stands out
+    y = np.sin(2 * np.pi * 200 * np.arange(8000) / 16000).astype(np.float32)
+    card = {"models": {"age": {"classes": ["young", "old"]}, "gender": {"classes": ["female", "male"]}}}
+    row = {"status": "ok", "age_group": "old", "gender": "male", "p_young": 0.3, "p_old": 0.7, "p_female": 0.1, "p_male": 0.9}
+    fig = mp.plot_prediction(y, 16000, row, card, title="clip")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "clip" in titles and "age group: old" in titles and "gender: male" in titles
+    fig = mp.plot_prediction(y, 16000, {"status": "error", "error": "x.wav: broken"}, card)
+    assert any(t.get_text() == "x.wav: broken" for ax in fig.axes for t in ax.texts)
     plt.close("all")
-
-
-def test_sample_weights_balance_classes_and_speakers():
-    from helpers.models.honest import fit_pipeline, make_model, sample_weights
-
-    y = np.array(["a"] * 6 + ["b"] * 2)
-    g = np.array(["s1"] * 5 + ["s2"] + ["s3", "s4"])
-    w = sample_weights(y, g, "class+speaker")
-    assert w.mean() == pytest.approx(1.0)
-    assert w[y == "a"].sum() == pytest.approx(w[y == "b"].sum())  # classes weigh the same
-    assert w[:5].sum() == pytest.approx(w[5])  # speaker s1's five clips weigh as much as s2's one
-    wc = sample_weights(y, None, "class")
-    assert wc[0] == pytest.approx(wc[1]) and wc[y == "a"].sum() == pytest.approx(wc[y == "b"].sum())
-    assert sample_weights(y, g, None) is None
-    with pytest.raises(ValueError, match="needs groups"):
-        sample_weights(y, None, "class+speaker")
-    with pytest.raises(ValueError, match="weighting"):
-        sample_weights(y, g, "speaker")
-    X = np.random.default_rng(0).standard_normal((8, 3))
-    fitted = fit_pipeline(make_model("svm"), np.vstack([X, X, X]), np.tile(y, 3), groups=np.tile(g, 3))
-    assert fitted.predict_proba(X).shape == (8, 2)
-
-
-def test_skew_log_learns_which_columns_to_log():
-    from helpers.models.outliers import SkewLog
-
-    rng = np.random.default_rng(0)
-    X = np.column_stack([np.exp(rng.standard_normal(300) * 1.5), rng.standard_normal(300), -np.exp(rng.standard_normal(300))])
-    t = SkewLog(threshold=1.0).fit(X)
-    assert list(t.columns_) == [True, False, False]  # skewed and non-negative only
-    out = t.transform(np.array([[np.e - 1, 5.0, -1.0], [-0.5, 0.0, 0.0]]))
-    assert out[0, 0] == pytest.approx(1.0) and out[0, 1] == 5.0 and out[1, 0] == 0.0
-    assert not SkewLog(threshold=None).fit(X).columns_.any()
 
 
 def test_feature_sets_of_a_feature_table():

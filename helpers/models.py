@@ -1,0 +1,380 @@
+"""The models of notebook 05: the task's rows and labels, honest pipelines, their weights, two CV-safe transformers.
+
+:func:`prepare_task` picks a task's rows, inputs and classes from a feature table (age
+groups in the order of the table's ordered categorical) and counts what it leaves out.
+Every step that learns from data (which features to log, outlier limits, imputation,
+scaling, the model) is a step of one scikit-learn ``Pipeline``, so inside cross-validation
+it learns from the training fold only. :class:`SpeakerBalanced` fits such a pipeline with
+weights computed from the training rows it is given: every class, and within a class
+every speaker, gets the same say (UAR rewards every class equally, and a speaker with 59
+clips must not count 59 times).
+
+:class:`ZScoreClipper` and :class:`SkewLog` are hand-written because scikit-learn has no
+transformer that clips at mean ± k s.d. learnt on the training data, nor one that picks the
+skewed columns to log on the training data (``FunctionTransformer(np.log1p)`` logs every
+column, including the negative ones).
+
+Notebook: 05_modeling (and 06_predict, through the saved pipelines)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "MODEL_LABELS",
+    "SkewLog",
+    "SpeakerBalanced",
+    "Task",
+    "ZScoreClipper",
+    "make_model",
+    "make_regressor",
+    "prepare_task",
+    "sample_weights",
+]
+
+#: Classifier names :func:`make_model` knows, with their long names.
+MODEL_LABELS: dict[str, str] = {"lr": "logistic regression", "svm": "SVM (RBF kernel)", "gb": "gradient boosting"}
+
+#: Sample weightings :func:`sample_weights` knows.
+_WEIGHTINGS: tuple = ("class+speaker", "class", None)
+
+#: scikit-learn before 1.6 names check_array's NaN switch ``force_all_finite``.
+_OLD_SKLEARN = tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 6)
+
+
+def _float_array(X, *, copy: bool = False) -> np.ndarray:
+    nan_ok = {"force_all_finite": "allow-nan"} if _OLD_SKLEARN else {"ensure_all_finite": "allow-nan"}
+    return check_array(X, dtype=float, copy=copy, **nan_ok)
+
+
+class _ColumnwiseTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Shared input checks of the two transformers below (NaN passes through)."""
+
+    def _check_fit(self, X) -> np.ndarray:
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        X = _float_array(X)
+        self.n_features_in_ = X.shape[1]
+        return X
+
+    def _check_transform(self, X, fitted: str) -> np.ndarray:
+        check_is_fitted(self, fitted)
+        X = _float_array(X, copy=True)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.n_features_in_}")
+        return X
+
+
+class ZScoreClipper(_ColumnwiseTransformer):
+    """Clip each feature to mean ± ``threshold`` s.d. learnt on the training data.
+
+    The CV-safe version of the original analysis's outlier rule: no row is dropped and the
+    test fold is never looked at. NaN values pass through (an imputer fills them later).
+    ``threshold=None`` turns clipping off.
+
+    Notebook: 05_modeling
+    """
+
+    def __init__(self, threshold: float | None = 3.0):
+        self.threshold = threshold
+
+    def fit(self, X, y=None):
+        X = self._check_fit(X)
+        with np.errstate(invalid="ignore"):
+            self.mean_ = np.nan_to_num(np.nanmean(X, axis=0)) if len(X) else np.zeros(X.shape[1])
+            self.scale_ = np.nan_to_num(np.nanstd(X, axis=0)) if len(X) else np.zeros(X.shape[1])
+        return self
+
+    def transform(self, X):
+        X = self._check_transform(X, "mean_")
+        if self.threshold is None:
+            return X
+        return np.clip(X, self.mean_ - self.threshold * self.scale_, self.mean_ + self.threshold * self.scale_)
+
+
+class SkewLog(_ColumnwiseTransformer):
+    """``log1p`` of the features that are non-negative and right-skewed in the training data.
+
+    ``fit`` picks the columns whose training values are all >= 0 and whose skewness exceeds
+    ``threshold``; ``transform`` applies ``log1p`` to them (values below 0 at prediction
+    time are clipped to 0 first). Mel-band powers, jitter and shimmer are typical: a few
+    very large values would otherwise dominate a linear model and the z-score limits.
+
+    Notebook: 04_eda (the idea), 05_modeling (the pipelines)
+    """
+
+    def __init__(self, threshold: float | None = 1.0):
+        self.threshold = threshold
+
+    def fit(self, X, y=None):
+        X = self._check_fit(X)
+        if self.threshold is None or len(X) < 3:
+            self.columns_ = np.zeros(X.shape[1], dtype=bool)
+            return self
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.nanmean(X, axis=0)
+            sd = np.nanstd(X, axis=0)
+            skew = np.nanmean(((X - mean) / np.where(sd > 0, sd, np.inf)) ** 3, axis=0)
+            minimum = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
+        self.columns_ = (skew > self.threshold) & (minimum >= 0) & np.isfinite(minimum)
+        return self
+
+    def transform(self, X):
+        X = self._check_transform(X, "columns_")
+        if self.columns_.any():
+            X[:, self.columns_] = np.log1p(np.clip(X[:, self.columns_], 0.0, None))
+        return X
+
+
+def sample_weights(y, speakers=None, weighting: str | None = "class+speaker") -> np.ndarray | None:
+    """Weights that give every class (and within it every speaker) the same say in training.
+
+    ``"class+speaker"``: each clip weighs ``1 / (clips of its speaker)``, then each class is
+    scaled to the same total: a speaker with 59 clips counts as much as one with 1, and the
+    sixties as much as the twenties. ``"class"``: classes only. ``None``: no weights
+    (returns None). Weights have mean 1.
+
+    Notebook: 05_modeling
+    """
+    if weighting not in _WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {_WEIGHTINGS}, not {weighting!r}")
+    if weighting is None:
+        return None
+    y = pd.Series(np.asarray(y))
+    if weighting == "class+speaker":
+        if speakers is None:
+            raise ValueError("weighting='class+speaker' needs the speaker of each clip")
+        s = pd.Series(np.asarray(speakers))
+        w = 1.0 / s.map(s.value_counts()).to_numpy(dtype=float)
+    else:
+        w = np.ones(len(y))
+    per_class = pd.Series(w).groupby(y.to_numpy()).sum()
+    w = w / y.map(per_class).to_numpy(dtype=float)
+    return w / w.mean()
+
+
+class SpeakerBalanced(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """A classifier (or pipeline) fitted with :func:`sample_weights` of the rows it is trained on.
+
+    ``fit(X, y, speakers=...)`` computes the weights from ``y`` and ``speakers`` and passes
+    them to the pipeline's last step (``model__sample_weight``). Inside cross-validation
+    the weights must come from each training fold, which is why they are computed here and
+    not once for the whole table: ``cross_val_predict(SpeakerBalanced(pipe), X, y, cv=cv,
+    params={"speakers": speaker})`` hands each fold its own speakers. The fitted pipeline
+    is ``estimator_`` (that is what gets saved). The fit parameter is not called ``groups``
+    so that nested CV can pass both: ``GridSearchCV(SpeakerBalanced(pipe), grid,
+    cv=StratifiedGroupKFold(...))`` with ``params={"groups": speaker, "speakers": speaker}``.
+
+    Notebook: 05_modeling
+    """
+
+    def __init__(self, estimator, weighting: str | None = "class+speaker"):
+        self.estimator = estimator
+        self.weighting = weighting
+
+    def fit(self, X, y, speakers=None):
+        w = sample_weights(y, speakers, self.weighting)
+        self.estimator_ = clone(self.estimator)
+        if w is None:
+            self.estimator_.fit(X, y)
+        elif isinstance(self.estimator_, Pipeline):
+            self.estimator_.fit(X, y, **{f"{self.estimator_.steps[-1][0]}__sample_weight": w})
+        else:
+            self.estimator_.fit(X, y, sample_weight=w)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+
+def _pipeline(first_steps: list, clip_threshold: float | None, model) -> Pipeline:
+    return Pipeline(
+        [
+            *first_steps,
+            ("clip", ZScoreClipper(threshold=clip_threshold)),
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("model", model),
+        ]
+    )
+
+
+def make_model(
+    name: str,
+    *,
+    seed: int = 0,
+    clip_threshold: float | None = 3.0,
+    log_threshold: float | None = 1.0,
+    fast: bool = False,
+    **params,
+) -> Pipeline:
+    """A classification pipeline: log of skewed features, z-score clipping, median imputation,
+    scaling, then the model (the last step is named ``"model"``).
+
+    ``name``: ``"lr"`` (logistic regression, ``C=0.1``), ``"svm"`` (RBF SVM, ``C=1``,
+    probabilities by Platt scaling on 3 internal folds) or ``"gb"``
+    (``HistGradientBoostingClassifier``, 100 rounds of 15-leaf trees at learning rate 0.1;
+    60 with ``fast``). ``params`` override the model's own parameters (for ``"svm"`` they go
+    to the ``SVC``). Fixed hyper-parameters (not tuned on the test folds) keep the
+    cross-validated scores honest. Balance classes and speakers with :class:`SpeakerBalanced`
+    (sample weights also reach the SVM's calibration; ``class_weight`` would not).
+
+    Notebook: 05_modeling
+    """
+    if name == "lr":
+        model = LogisticRegression(**{"C": 0.1, "max_iter": 5000, "random_state": seed, **params})
+    elif name == "svm":
+        # probabilities by Platt scaling on 3 internal folds (SVC(probability=True) is deprecated)
+        svc = SVC(**{"C": 1.0, "kernel": "rbf", "gamma": "scale", "random_state": seed, **params})
+        model = CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False)
+    elif name == "gb":
+        model = HistGradientBoostingClassifier(
+            **{"max_iter": 60 if fast else 100, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20,
+               "max_bins": 64, "l2_regularization": 1.0, "early_stopping": False, "random_state": seed, **params}
+        )
+    else:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_LABELS)}")
+    return _pipeline([("log", SkewLog(threshold=log_threshold))], clip_threshold, model)
+
+
+def make_regressor(name: str = "gb", *, seed: int = 0, clip_threshold: float | None = 3.0, fast: bool = False) -> Pipeline:
+    """A regression pipeline for age in years: clipping, imputation, scaling, then the model.
+
+    ``"ridge"``: ridge regression (``alpha=10``); ``"gb"``: ``HistGradientBoostingRegressor``
+    with absolute-error loss (it targets the mean absolute error directly).
+
+    Notebook: 05_modeling
+    """
+    if name == "ridge":
+        model = Ridge(alpha=10.0)
+    elif name == "gb":
+        model = HistGradientBoostingRegressor(
+            loss="absolute_error", max_iter=100 if fast else 200, learning_rate=0.1, max_leaf_nodes=15,
+            min_samples_leaf=20, max_bins=64, l2_regularization=1.0, early_stopping=False, random_state=seed,
+        )
+    else:
+        raise ValueError(f"unknown regressor {name!r}; known: ridge, gb")
+    return _pipeline([], clip_threshold, model)
+
+
+# --- the task: which rows, which labels ----------------------------------------------------
+
+
+@dataclass
+class Task:
+    """Rows, inputs and labels of one prediction task, and what was left out and why.
+
+    ``X``: one row per clip; ``y``: labels (strings); ``groups``: the speaker of each clip;
+    ``classes``: the label order; ``years``: age in years (NaN where not known);
+    ``excluded``: one row per reason with the number of clips and speakers left out.
+    """
+
+    name: str
+    X: pd.DataFrame
+    y: np.ndarray
+    groups: np.ndarray
+    classes: list
+    years: np.ndarray
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_speakers(self) -> int:
+        return int(pd.Series(self.groups).nunique())
+
+    def counts(self) -> pd.DataFrame:
+        """Clips and speakers per class."""
+        df = pd.DataFrame({"y": self.y, "speaker": self.groups})
+        return df.groupby("y").agg(clips=("speaker", "size"), speakers=("speaker", "nunique")).reindex(self.classes)
+
+    def summary(self) -> str:
+        lines = [f"{self.name}: {len(self.y)} clips, {self.n_speakers} speakers, {len(self.classes)} classes "
+                 f"({', '.join(map(str, self.classes))}), {self.X.shape[1]} features"]
+        lines += [f"  left out: {r.clips} clips / {r.speakers} speakers: {r.reason}" for r in self.excluded.itertuples()]
+        return "\n".join(lines)
+
+
+def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target: str = "age_group",
+                 min_speakers: int = 5, include_gender: bool = False) -> Task:
+    """Select the rows and classes of a task from a feature table and count what is left out.
+
+    ``table`` needs ``speaker``, ``gender``, ``target`` (``age_group``: an ordered
+    categorical, whose order is the class order) and ``feature_columns``; ``age_years`` if
+    known. Age: rows with an age group, then only classes with at least ``min_speakers``
+    speakers (a class with fewer cannot be in every test fold of ``min_speakers``-fold
+    grouped CV: Common Voice's seventies, for example). Gender: female and male; "other"
+    and blanks are left out and counted. ``include_gender=True`` adds ``gender_male``
+    (1/0) as an input of the age task (rows without a binary gender are then left out).
+
+    Notebook: 05_modeling
+    """
+    missing = [c for c in ("speaker", "gender", target, *feature_columns) if c not in table.columns]
+    if missing:
+        raise KeyError(f"feature table lacks column(s) {missing}")
+    df = table.reset_index(drop=True)
+    excluded = []
+
+    def drop(mask, reason):
+        nonlocal df
+        if mask.any():
+            excluded.append({"reason": reason, "clips": int(mask.sum()), "speakers": int(df.loc[mask, "speaker"].nunique())})
+            df = df.loc[~mask].reset_index(drop=True)
+
+    binary = ["female", "male"]
+    if target == "gender":
+        drop(df["gender"].isna(), "no gender given")
+        drop(df["gender"].astype("object") == "other", "gender 'other' (too few for a class)")
+        drop(~df["gender"].astype("object").isin(binary), "gender not female/male")
+        order = binary
+    elif target == "age_group":
+        dtype = table["age_group"].dtype
+        if not (isinstance(dtype, pd.CategoricalDtype) and dtype.ordered):
+            raise TypeError(f"age_group must be an ordered categorical (its order is the class order), not {dtype}")
+        drop(df["age_group"].isna(), "no age group given")
+        present = set(df["age_group"].astype("object"))
+        order = [g for g in dtype.categories if g in present]
+        if include_gender:
+            drop(~df["gender"].astype("object").isin(binary), "gender not female/male (gender is an input)")
+    else:
+        raise ValueError(f"target must be 'age_group' or 'gender', not {target!r}")
+
+    counts = df.groupby(df[target].astype("object"))["speaker"].nunique()
+    for c in order:
+        if counts.get(c, 0) < min_speakers:
+            drop(df[target].astype("object") == c,
+                 f"class {c!r} has {int(counts.get(c, 0))} speakers (< {min_speakers}, too few for grouped CV)")
+    classes = [c for c in order if counts.get(c, 0) >= min_speakers]
+    if len(classes) < 2:
+        raise ValueError(
+            f"{target}: only {len(classes)} class(es) have at least {min_speakers} speakers (speakers per class: "
+            f"{', '.join(f'{c}: {int(n)}' for c, n in counts.items()) or 'none'}); grouped {min_speakers}-fold CV "
+            "needs two. Use more speakers (e.g. n_speakers=40 on the synthetic corpus) or fewer folds (n_splits)."
+        )
+    X = df[list(feature_columns)].astype(float)
+    if include_gender and target == "age_group":
+        X = X.assign(gender_male=df["gender"].astype("object").map({"male": 1.0, "female": 0.0}).astype(float).to_numpy())
+    years = pd.to_numeric(df["age_years"], errors="coerce").to_numpy(dtype=float) if "age_years" in df else np.full(len(df), np.nan)
+    return Task(name=target, X=X.reset_index(drop=True), y=df[target].astype("object").to_numpy(),
+                groups=df["speaker"].astype(str).to_numpy(), classes=classes, years=years,
+                excluded=pd.DataFrame(excluded, columns=["reason", "clips", "speakers"]))
