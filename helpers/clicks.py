@@ -19,7 +19,7 @@ from scipy import linalg, ndimage, signal
 
 from helpers.speech_activity import speech_activity
 
-__all__ = ["click_strength", "declip", "detect_clicks", "lsar_interpolate", "remove_clicks"]
+__all__ = ["click_strength", "declip", "detect_clicks", "remove_clicks"]
 
 _NO_CLICKS = np.zeros((0, 2), dtype=np.int64)
 

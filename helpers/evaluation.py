@@ -31,10 +31,8 @@ from threadpoolctl import threadpool_limits
 from helpers.models import MODEL_LABELS, SpeakerBalanced, make_model
 
 __all__ = [
-    "CVResult",
     "Score",
     "aggregate_by_speaker",
-    "bootstrap_ci",
     "compare_splits",
     "evaluate_cv",
     "format_scores",
@@ -42,7 +40,6 @@ __all__ = [
     "mean_class_distance",
     "permutation_importance_grouped",
     "regression_scores",
-    "score_predictions",
 ]
 
 

@@ -38,7 +38,6 @@ from helpers.spectral_features import spectral_features
 from helpers.voice import voice_features
 
 __all__ = [
-    "DEFAULT_FAMILIES",
     "FAMILY_PREFIX",
     "FAMILY_SETS",
     "FeatureDependencyError",

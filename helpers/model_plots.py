@@ -17,10 +17,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.plots import plot_spectrogram
-from helpers.spectral import compute_stft_db
+from helpers.plots import plot_stft
 
-__all__ = ["plot_comparison", "plot_grid_curves", "plot_importance", "plot_prediction", "plot_probabilities"]
+__all__ = ["plot_comparison", "plot_grid_curves", "plot_importance", "plot_prediction"]
 
 
 def _ax(ax, figsize) -> Axes:
@@ -155,8 +154,7 @@ def plot_prediction(y: np.ndarray, sr: int, row: Mapping, card: Mapping, *, fig:
     if fig is None:
         fig = plt.figure(figsize=(11.0, 3.0))
     axes = fig.subplots(1, 3, width_ratios=[2.2, 1.4, 0.8])
-    plot_spectrogram(compute_stft_db(np.asarray(y, dtype=np.float32), sr), sr, kind="stft", ax=axes[0],
-                     fmax_hz=min(8000, sr / 2), title=title or "spectrogram")
+    plot_stft(y, sr, ax=axes[0], fmax_hz=min(8000, sr / 2), title=title or "spectrogram")
     if row.get("status") != "ok":
         for ax in axes[1:]:
             ax.set_axis_off()

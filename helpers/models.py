@@ -40,7 +40,6 @@ __all__ = [
     "MODEL_LABELS",
     "SkewLog",
     "SpeakerBalanced",
-    "Task",
     "ZScoreClipper",
     "make_model",
     "make_regressor",

@@ -23,7 +23,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 __all__ = [
-    "plot_f0_harmonics",
     "plot_spectrogram",
     "plot_spectrum",
     "plot_stft",

@@ -16,7 +16,7 @@ import numpy as np
 import parselmouth
 from scipy.signal import find_peaks
 
-__all__ = ["intensity_db", "rhythm_features", "syllable_nuclei", "voicing_and_pauses"]
+__all__ = ["intensity_db", "rhythm_features"]
 
 
 def intensity_db(y: np.ndarray, sr: int, *, hop_s: float = 0.01, min_pitch_hz: float = 50.0, sound: parselmouth.Sound | None = None):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-__all__ = ["Activity", "estimate_snr_db", "noise_clip_from_silence", "speech_activity"]
+__all__ = ["estimate_snr_db", "noise_clip_from_silence", "speech_activity"]
 
 #: Power floor in dB (re full-scale power 1.0) that digital silence is clamped to.
 _POWER_FLOOR_DB = -120.0

@@ -17,7 +17,7 @@ from parselmouth.praat import call
 
 from helpers.pitch import SPEECH_FMAX_HZ, SPEECH_FMIN_HZ, PitchTrack, track_pitch
 
-__all__ = ["f0_tremor", "vocal_tract_length_cm", "voice_features"]
+__all__ = ["f0_tremor", "voice_features"]
 
 #: Speed of sound in warm moist air, cm/s (vocal-tract length estimates).
 _SPEED_OF_SOUND_CM_S = 35000.0

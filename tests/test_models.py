@@ -1,6 +1,5 @@
 """Tests of the model code (helpers.models, helpers.evaluation, helpers.model_plots), of
-model files and metrics.json, and (until they move to tests/test_eda.py) of helpers.eda,
-on feature tables built here.
+model files and metrics.json, on feature tables built here.
 
 The tables come from the synthetic corpus's speaker sampler (ages, genders and latent voice
 parameters with their literature trends), measured with clip noise, plus per-speaker
@@ -32,7 +31,9 @@ from helpers.models import (  # noqa: E402
     prepare_task,
     sample_weights,
 )
-from workbook.manifest import AGE_GROUP_DTYPE  # noqa: E402
+from workbook.manifest import AGE_GROUPS  # noqa: E402
+
+AGE_GROUP_DTYPE = pd.CategoricalDtype(list(AGE_GROUPS), ordered=True)
 
 
 def make_table(n_speakers=150, clips=4, seed=0, n_channel=12, noise=0.25):

@@ -18,7 +18,7 @@ import soundfile as sf
 def model_dir(tmp_path_factory, small_corpus):
     from workbook.datasets import load_dataset
     from workbook.engine import extract_features
-    from helpers.models.honest import fit_model, make_model, prepare_task
+    from helpers.models import SpeakerBalanced, make_model, prepare_task
     from workbook.persistence import save_models
 
     ds = load_dataset("synthetic", small_corpus, n_speakers=8, clips_per_speaker=2, seed=5)
@@ -28,8 +28,9 @@ def model_dir(tmp_path_factory, small_corpus):
     cols = result.feature_columns()
     age = prepare_task(result.features, cols, min_speakers=1)
     gender = prepare_task(result.features, cols, target="gender", min_speakers=1)
-    models = {"age": fit_model(make_model("lr", C=1.0), age.X, age.y, groups=age.groups),
-              "gender": fit_model(make_model("lr", C=1.0), gender.X, gender.y, groups=gender.groups)}
+    models = {"age": SpeakerBalanced(make_model("lr", C=1.0)).fit(age.X.to_numpy(), age.y, speakers=age.groups).estimator_,
+              "gender": SpeakerBalanced(make_model("lr", C=1.0)).fit(gender.X.to_numpy(), gender.y,
+                                                                 speakers=gender.groups).estimator_}
     card = {"feature_spec": result.spec, "dataset": "synthetic",
             "models": {"age": {"feature_columns": list(age.X.columns), "classes": age.classes},
                        "gender": {"feature_columns": list(gender.X.columns), "classes": gender.classes}}}

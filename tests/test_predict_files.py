@@ -9,7 +9,6 @@ and notebook 06's upload panel.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timezone
 
 import numpy as np
@@ -95,19 +94,18 @@ def test_the_stereo_44k_copy_is_downmixed_and_resampled_to_the_training_rate(pre
     assert predictor.job.sr == 16000 and sf.info(batch["good"]).samplerate != 44100
 
 
-def test_command_line_reports_each_file_and_exits_1(model_dir, batch):
-    from workbook.predict_cli import predict_main
+def test_command_line_reports_each_file_and_exits_1(model_dir, batch, capsys):
+    from workbook.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
-    status = predict_main([str(batch["good"]), str(batch["stereo"]), str(batch["broken"]), "--model-dir", str(model_dir)],
-                          out=out, err=err)
-    lines = out.getvalue().strip().splitlines()
+    status = main(["predict", str(batch["good"]), str(batch["stereo"]), str(batch["broken"]), "--model-dir", str(model_dir)])
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
     assert status == 1 and len(lines) == 3
     assert lines[0].startswith(f"{batch['good']}: age group") and "gender" in lines[0]
     assert lines[1].startswith(f"{batch['stereo']}: age group")
     assert lines[2].startswith(f"{batch['broken']}: ERROR") and "cannot decode" in lines[2]
-    assert "1 of 3 file(s) could not be predicted" in err.getvalue()
-    assert predict_main([str(batch["good"]), "--model-dir", str(model_dir)], out=io.StringIO(), err=io.StringIO()) == 0
+    assert "1 of 3 file(s) could not be predicted" in captured.err
+    assert main(["predict", str(batch["good"]), "--model-dir", str(model_dir)]) == 0
 
 
 def test_upload_panel_shows_each_upload_with_its_prediction(predictor, batch):

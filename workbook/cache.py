@@ -25,7 +25,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
-__all__ = ["KEY", "FileHasher", "ShardStore", "spec_key"]
+__all__ = []  # internal to the package: nothing here is meant for notebooks
 
 #: Column holding the content key in every shard.
 KEY = "content_sha1"

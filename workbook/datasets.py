@@ -24,7 +24,7 @@ from workbook.sources.loading import LoadedDataset
 from workbook.sources.report import LoadReport
 from workbook.synthetic.corpus import CorpusConfig, ensure_corpus
 
-__all__ = ["LOADERS", "LoadedDataset", "default_synthetic_dir", "load_dataset", "load_synthetic"]
+__all__ = ["LoadedDataset", "load_dataset"]
 
 #: Notebook parameters every loader accepts and the synthetic loader does not need.
 _IGNORED_NOTEBOOK_PARAMS = ("sr", "output_dir")

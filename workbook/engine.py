@@ -27,11 +27,7 @@ from workbook.cache import KEY, FileHasher, ShardStore, spec_key
 from workbook.paths import data_root
 from workbook.workers import BACKENDS, Job, compute_rows
 
-__all__ = [
-    "DEFAULT_MANIFEST_COLUMNS", "FEATURE_CODE_VERSION", "ExtractionResult", "RunStats", "as_manifest",
-    "extract_features", "make_feature_job", "read_feature_spec", "read_features", "resolve_cleaning_params",
-    "run_job", "write_outputs",
-]
+__all__ = ["FEATURE_CODE_VERSION", "extract_features", "read_features", "write_outputs"]
 
 #: Version of the feature code. Bump it whenever a change alters any feature value: every
 #: cached result of an older version is then recomputed.

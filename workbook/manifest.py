@@ -27,18 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "AGE_GROUPS",
-    "AGE_GROUP_START_YEARS",
-    "GENDERS",
-    "REQUIRED_COLUMNS",
-    "ManifestError",
-    "ManifestValidation",
-    "age_group_from_years",
-    "read_manifest",
-    "validate_manifest",
-    "write_manifest",
-]
+__all__ = ["AGE_GROUPS", "ManifestError", "age_group_from_years", "read_manifest"]
 
 #: Age groups in order, spelled as Common Voice spells them ("fourties").
 AGE_GROUPS: tuple[str, ...] = (

@@ -23,7 +23,7 @@ from workbook.cache import KEY
 from workbook.engine import DEFAULT_MANIFEST_COLUMNS, RunStats, as_manifest, resolve_cleaning_params, run_job
 from workbook.workers import Job
 
-__all__ = ["MelImages", "extract_mel_images", "mel_image", "read_mel_images"]
+__all__ = ["extract_mel_images", "read_mel_images"]
 
 _MEL_IMAGES_FILE, _MEL_INDEX_FILE = "mel_images.npy", "mel_images_index.parquet"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_metrics", "update_metrics"]
+__all__ = ["update_metrics"]
 
 _METRICS_FILENAME = "metrics.json"
 

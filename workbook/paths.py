@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["data_root", "notebooks_dir", "outputs_root", "run_output_dir", "shared_commonvoice_sample"]
+__all__ = ["run_output_dir"]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,12 +20,9 @@ import skops
 import skops.io as sio
 import sklearn
 
-from helpers.models.outliers import SkewLog, ZScoreClipper
+from helpers.models import SkewLog, ZScoreClipper
 
-__all__ = [
-    "ModelNotFoundError", "TRUSTED_TYPES", "UntrustedModelError", "load_models", "load_pipeline", "read_card",
-    "save_models", "save_pipeline",
-]
+__all__ = ["ModelNotFoundError", "TRUSTED_TYPES", "UntrustedModelError", "save_models"]
 
 #: Types a workbook model may contain beyond skops's defaults: the workbook's own transformers
 #: and the scikit-learn internals its pipelines hold. Anything else in a file is refused.

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 
 from helpers.features import FeatureParams
-from helpers.models.evaluation import aggregate_by_speaker
+from helpers.evaluation import aggregate_by_speaker
 from workbook.engine import FEATURE_CODE_VERSION, make_feature_job
 from workbook.persistence import load_models
 from workbook.workers import Job, process_file
 
-__all__ = ["PredictionError", "Predictor", "format_prediction"]
+__all__ = ["PredictionError", "Predictor"]
 
 #: Below this fraction of the training's feature columns a prediction is refused.
 _MIN_FEATURE_FRACTION = 0.5

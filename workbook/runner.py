@@ -26,8 +26,7 @@ from nbconvert import HTMLExporter
 from workbook.datasets import load_synthetic
 from workbook.paths import notebooks_dir, run_output_dir
 
-__all__ = ["NotebookRun", "ParameterError", "check_parameters", "discover_notebooks", "parse_params",
-           "refresh_notebooks", "run_notebooks"]
+__all__ = ["ParameterError", "parse_params", "refresh_notebooks", "run_notebooks"]
 
 #: Parameters the runner itself sets from its own options.
 _RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")

@@ -27,7 +27,7 @@ from helpers.audio import AudioLoadError, load_audio
 from helpers.cleaning import clean
 from workbook.cache import KEY
 
-__all__ = ["BACKENDS", "Job", "compute_rows", "process_file"]
+__all__ = []  # internal to the package: nothing here is meant for notebooks
 
 #: Where :func:`compute_rows` can run the files: processes on this machine, or a Dask cluster.
 BACKENDS = ("joblib", "dask")

@@ -32,7 +32,7 @@ import requests
 
 from workbook.paths import data_root
 
-__all__ = ["DOWNLOADS", "ChecksumMismatchError", "DownloadError", "DownloadSpec", "UnpinnedDownloadError", "fetch"]
+__all__ = ["DownloadError", "fetch"]
 
 _COMPLETE_MARKER = ".download-complete"
 

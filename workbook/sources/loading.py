@@ -27,7 +27,7 @@ from helpers.audio import audio_info, load_audio
 from workbook.manifest import validate_manifest
 from workbook.sources.report import SPEAKER_LEAKAGE_WARNING, SPEAKER_PROXY_NOTE, LoadReport
 
-__all__ = ["LoadedDataset", "check_params", "finish_load"]
+__all__ = ["LoadedDataset"]
 
 _CHECK_AUDIO = ("none", "header", "decode")
 

@@ -21,8 +21,7 @@ import pandas as pd
 
 from workbook.manifest import AGE_GROUPS, GENDERS
 
-__all__ = ["DROP_REASONS", "FLAG_REASONS", "SPEAKER_LEAKAGE_WARNING", "SPEAKER_PROXY_NOTE", "LoadReport",
-           "display_load_report"]
+__all__ = ["LoadReport", "display_load_report"]
 
 #: Why a row is dropped: a line that does not split into the header's columns, the same
 #: file as an earlier row, no file, an age / age group / gender the workbook cannot read,

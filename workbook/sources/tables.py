@@ -21,7 +21,7 @@ import pandas as pd
 
 from workbook.manifest import AGE_GROUPS, REQUIRED_COLUMNS
 
-__all__ = ["DataLayoutError", "open_folder", "read_rows", "relative_source", "split_age_values"]
+__all__ = ["DataLayoutError"]
 
 #: Age-group spellings seen outside Common Voice, mapped to Common Voice's.
 _AGE_GROUP_SPELLINGS = {g: g for g in AGE_GROUPS} | {"forties": "fourties", "teen": "teens"}

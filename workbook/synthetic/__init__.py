@@ -9,4 +9,4 @@
 The corpus is synthetic: scores on it show the pipeline works, not how real voices behave.
 """
 
-__all__: list[str] = []
+__all__ = []

@@ -45,13 +45,9 @@ from workbook.synthetic.voice import Voice, synthesize_utterance
 __all__ = [
     "EXAMPLE_NAMES",
     "GENERATOR_VERSION",
-    "ClipConditions",
     "CorpusConfig",
-    "RenderedClip",
     "corpus_is_complete",
     "ensure_corpus",
-    "generate_corpus",
-    "render",
     "render_clip",
     "render_example",
 ]

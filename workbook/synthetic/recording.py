@@ -22,8 +22,7 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import signal
 
-__all__ = ["NOISE_TYPES", "Channel", "button_click", "coloured_noise", "environment_noise", "microphone_sos",
-           "sample_channel"]
+__all__ = ["Channel"]
 
 #: (format, sample rate in Hz) of speakers' devices and how often each occurs.
 _DEVICE_FORMATS = (

@@ -34,7 +34,7 @@ import pandas as pd
 
 from workbook.manifest import AGE_GROUP_START_YEARS, AGE_GROUPS, age_group_from_years
 
-__all__ = ["VOICE_PARAMETERS", "f0_trend_hz", "sample_speakers"]
+__all__ = ["VOICE_PARAMETERS", "f0_trend_hz"]
 
 
 def _sigmoid(x):

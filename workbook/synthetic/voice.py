@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-__all__ = ["Utterance", "Voice", "synthesize_utterance"]
+__all__ = ["Voice"]
 
 #: Formants F1-F5 in Hz of five vowels for a reference vocal tract of 17 cm (adult male),
 #: after Peterson & Barney (1952); F4/F5 from the neutral tube.
