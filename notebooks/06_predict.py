@@ -61,12 +61,11 @@ from IPython.display import display
 
 from helpers.audio import load_audio
 from helpers.cleaning import clean
-from helpers.display import audio_player
 from helpers.examples import pick_example_clips
 from helpers.model_plots import plot_prediction
-from helpers.plots import plot_spectrogram, use_workbook_style
+from helpers.players import audio_player
+from helpers.plots import plot_stft, use_workbook_style
 from helpers.predict_widgets import UploadPanel
-from helpers.spectral import compute_stft_db
 from workbook.datasets import load_dataset
 from workbook.paths import run_output_dir
 from workbook.persistence import TRUSTED_TYPES
@@ -124,8 +123,7 @@ y, y_sr = load_audio(first["path"], sr=predictor.job.sr)
 cleaned = clean(y, y_sr, predictor.job.cleaning, name=str(first["path"])).y if predictor.job.cleaning else y
 display(audio_player(y, y_sr, label=f"{first['label']} (as recorded)"))
 display(audio_player(cleaned, y_sr, label=f"{first['label']} (cleaned as in training)"))
-plot_spectrogram(compute_stft_db(np.asarray(cleaned, dtype=np.float32), y_sr), y_sr, kind="stft",
-                 fmax_hz=8000, title="cleaned recording");
+plot_stft(cleaned, y_sr, fmax_hz=8000, title="cleaned recording");
 
 # %% [markdown]
 # Now the prediction for every chosen clip: `predictor.predict_files` loads each file,
