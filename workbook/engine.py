@@ -34,7 +34,7 @@ __all__ = ["FEATURE_CODE_VERSION", "extract_features", "read_features", "write_o
 FEATURE_CODE_VERSION = "3"
 
 #: Manifest columns joined to the feature table by default.
-DEFAULT_MANIFEST_COLUMNS = ("speaker", "age_group", "age_years", "gender")
+DEFAULT_MANIFEST_COLUMNS = ("speaker", "age_group", "age_years", "gender", "language")
 
 _FEATURES_FILE, _ERRORS_FILE, _SPEC_FILE = "features.parquet", "feature_errors.csv", "features_spec.json"
 _ERROR_COLUMNS = ["path", "stage", "error"]

@@ -12,7 +12,10 @@ with at least these columns, one row per recording:
 ``gender``     female, male or other (NaN where not given)
 =============  ==============================================================
 
-plus any source-specific columns (the synthetic corpus adds its latent parameters).
+and, where the source knows it, ``language`` (the clip's language or speech community:
+Common Voice's ``locale``, a folder+CSV column, the synthetic corpus's community), which
+the language-grouped evaluation holds out whole; plus any source-specific columns (the
+synthetic corpus adds its latent parameters).
 :func:`validate_manifest` checks a table row by row and reports every bad row with the
 reason, dropping rows that cannot be used and keeping rows that merely lack a label.
 

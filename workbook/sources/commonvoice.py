@@ -105,6 +105,8 @@ def load_commonvoice(
             )
             if "locale" not in rows.columns:
                 rows["locale"] = folder.name
+            locale = rows["locale"].astype("string").str.strip()
+            rows["language"] = locale.where(locale.fillna("").ne(""), folder.name)  # the manifest's language
             frames.append(rows.assign(cv_split=split))
             parse_problems += problems
             kinds.add(kind)
