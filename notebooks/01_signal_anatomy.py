@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -163,8 +165,9 @@ print(f"{name}: {len(y)} samples at {sr} Hz = {len(y) / sr:.2f} s; "
 # %% [markdown]
 # ## The waveform
 #
-# Amplitude against time. Silence is a flat line, each burst is a syllable or a word,
-# and loudness (the envelope) rises and falls with them. The shaded window is the
+# Amplitude against time. Samples lie between -1.0 and +1.0, the **full scale** of the
+# file (the largest value it can store). Silence is a flat line, each burst is a syllable
+# or a word, and loudness (the envelope) rises and falls with them. The shaded window is the
 # loudest 62.5 ms of the clip (the largest sum of squared samples over any 62.5 ms),
 # which we zoom into next: in speech the loudest stretch is almost always a vowel.
 
@@ -183,10 +186,12 @@ ax = plot_waveform(y, sr, highlight_s=(zoom_start, zoom_start + 0.0625), title=f
 # the individual samples. The dotted lines are placed one period apart, using the f0
 # that pYIN estimates for this stretch; they should fall on matching points of each cycle.
 #
-# `librosa.pyin` (probabilistic YIN) looks, in frames of `frame_length` samples, for the
-# lag at which the signal best repeats itself, within the f0 range we allow: 60–500 Hz
+# `librosa.pyin` (probabilistic YIN) works on **frames**: short overlapping slices of
+# `frame_length` samples, each analysed on its own, one every `hop_length` samples (16 ms).
+# In each frame it looks for the lag at which the signal best repeats itself, within the f0 range we allow: 60–500 Hz
 # covers speech from low male to high female voices. It returns one f0 per frame (NaN
-# where it judges the frame unvoiced), the voiced flags and the voicing probability.
+# where it judges the frame unvoiced), the voiced flags and the voicing probability. Only
+# part of the frames are voiced: the clip holds silences and consonants (noise, no period).
 
 # %%
 f0, voiced, voiced_prob = librosa.pyin(
@@ -217,7 +222,8 @@ ax = plot_waveform_zoom(y, sr, start_s=zoom_start, f0_hz=f0_here, title=f"{name}
 # `np.fft.rfft` gives one complex amplitude per frequency from 0 Hz to `sr / 2`, in
 # steps of `sr / len(x)` Hz (`np.fft.rfftfreq` lists them). Before the FFT we taper
 # the stretch with a Hann window, so that cutting it out does not add false frequencies.
-# Levels are in **dBFS**: `2 |X| / sum(window)` is the amplitude of each sine, so a
+# Levels are in **decibels**: 20 log10 of an amplitude ratio, so -20 dB is a tenth of the
+# reference amplitude and -40 dB a hundredth; **dBFS** takes full scale as the reference: `2 |X| / sum(window)` is the amplitude of each sine, so a
 # full-scale sine shows 0 dB, and `librosa.amplitude_to_db` takes `20 log10` of it.
 #
 # Left: the 62.5 ms window alone, a clean comb of harmonics. Right: the whole clip in
@@ -289,20 +295,22 @@ for ax in axes[1:]:
     ax.set_ylabel("")
 
 # %% [markdown]
-# With 16 ms frames (left) every glottal pulse is a vertical line, but harmonics merge;
+# (A finer hop of 64 samples only makes these panels smoother.) With 16 ms frames (left)
+# every glottal pulse (one closing of the vocal folds) is a vertical line, but harmonics merge;
 # with 256 ms frames (right) harmonics are sharp lines, but they blur wherever f0 moves.
 # 64 ms (middle, our default) is a common compromise for speech at 16 kHz.
 #
 # ## Mel spectrogram: why mel
 #
-# We hear pitch roughly logarithmically: 100 → 200 Hz sounds as far as 1000 → 2000 Hz.
-# The **mel scale** models that. A mel spectrogram pools the STFT bins through
+# Above about 1 kHz we hear pitch roughly logarithmically: 1000 → 2000 Hz sounds as far
+# as 2000 → 4000 Hz. The **mel scale** models that: nearly linear below 1 kHz, logarithmic
+# above (the filter plot shows it). A mel spectrogram pools the STFT bins through
 # triangular filters that are narrow at low frequencies and wide at high ones, so 513
 # bins become `n_mels` bands with detail where the voice's f0 and first formants live.
 # `librosa.filters.mel` builds the filters (left, each scaled to peak 1);
 # `librosa.feature.melspectrogram` applies them (area-normalised) to the STFT power
 # `|STFT|²`, and `librosa.power_to_db` with `ref=np.max` gives dB relative to the
-# loudest cell.
+# loudest cell (10 log10 this time: power is amplitude squared, so the same dB result).
 
 # %%
 mel_filters = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, norm=None)  # (n_mels, 1 + n_fft / 2)
@@ -373,6 +381,11 @@ for ax in axes.flat[len(clips):]:
     ax.set_visible(False)
 fig.suptitle("the four examples as mel spectrograms: spot the click, the bursts and the hum");
 
+# %% [markdown]
+# What to look for: the **click** is a thin vertical line through all bands in a pause;
+# the **bursts** are broad blotches of noise; the **hum** is a steady line at the bottom
+# (mains at 50 Hz and its multiples).
+
 # %%
 signal_explorer(clips, sr, representation="mel", n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
 
@@ -408,7 +421,8 @@ audio_players(voices, sr)
 # %% [markdown]
 # `true_f0_hz` is the synthetic clip's real median f0 and `pyin_f0_hz` the pYIN
 # estimate from the audio: they should agree within a few Hz. Below, the narrow-band
-# spectrogram of each voice (128 ms frames resolve the harmonics) with the pYIN f0 track
+# spectrogram of each voice (long 128 ms frames give narrow frequency bins that resolve
+# the harmonics, see the trade-off above) with the pYIN f0 track
 # (solid) and its harmonics (dashed) laid on top; the dotted white line is the true
 # median f0. All four panels share one colour scale.
 
