@@ -137,18 +137,21 @@ def test_community_in_manifest_and_speakers_one_per_speaker(small_corpus, small_
     assert per_speaker.to_dict() == speakers.set_index("speaker")["language"].to_dict()
 
 
-def test_community_colours_channel_and_voice_and_switches_off():
-    """Members of one community share the same EQ shift (against the same speakers without
-    communities) and the same accent offset; 0 and 1 community mean none, and no language."""
+def test_community_colours_channel_and_switches_off():
+    """Members of one community share their EQ resonance frequencies, and their EQ gains are the
+    community's plus half their own (against the same speakers without communities); 0 and 1
+    community mean none, and no language."""
     on = CorpusConfig(n_speakers=40, clips_per_speaker=1, seed=3)
     off = CorpusConfig(n_speakers=40, clips_per_speaker=1, seed=3, n_communities=0)
     a = pd.DataFrame([render_clip(on, i, 0).info for i in range(12)])
     b = pd.DataFrame([render_clip(off, i, 0).info for i in range(12)])
     assert "language" not in b.columns
-    shift = a[["channel_eq1_gain_db", "channel_eq2_gain_db"]] - b[["channel_eq1_gain_db", "channel_eq2_gain_db"]]
-    by_community = shift.groupby(a["language"])
-    assert (by_community.std(ddof=0).fillna(0) < 1e-9).all().all()  # one shift per community
-    assert by_community.mean().abs().max().max() <= 4.0 and by_community.mean().std().min() > 0.5
+    freqs, gains = ["channel_eq1_hz", "channel_eq2_hz"], ["channel_eq1_gain_db", "channel_eq2_gain_db"]
+    habit = (a[gains] - 0.5 * b[gains]).groupby(a["language"])
+    assert (habit.std(ddof=0).fillna(0) < 1e-9).all().all()  # one gain per community
+    assert (a[freqs].groupby(a["language"]).nunique() == 1).all().all()  # one pair of frequencies
+    assert a.groupby("language")["channel_eq1_hz"].first().nunique() == a["language"].nunique()
+    assert habit.mean().abs().max().max() <= 8.0
     for n in (0, 1):
         none = sample_speakers(50, seed=3, n_communities=n)
         assert "language" not in none.columns

@@ -19,8 +19,8 @@ every clip draws from its own random stream, seeded by (seed, speaker, clip).
 Speakers belong to ``n_communities`` speech communities (``comm_a``, ...; 0 or 1: none)
 that differ in age mix and share a mild colouring: an accent (f0, speaking rate and
 vocal-tract offsets, :func:`~workbook.synthetic.trends.sample_speakers`) and a microphone
-habit (both EQ resonances of every member's channel shifted by the community's own
-+-4 dB). So, as on Common Voice, knowing the language predicts age above chance, and
+habit (every member's two EQ resonances at the community's frequencies, with the
+community's gain plus half the speaker's own). So, as on Common Voice, knowing the language predicts age above chance, and
 speaker-grouped evaluation still lets a model score by recognising the community.
 
 This corpus is synthetic. Scores on it show that the pipeline works; they say nothing
@@ -150,13 +150,15 @@ def _speakers_table(config: CorpusConfig) -> pd.DataFrame:
 
 
 def _channel(config: CorpusConfig, speaker_index: int, community: str | None) -> rec.Channel:
-    """The speaker's own channel, with both EQ gains shifted by their community's habit."""
+    """The speaker's own channel; a community member's two EQ resonances sit at the community's
+    frequencies, with the community's gain plus half the speaker's own (the shared habit)."""
     channel = rec.sample_channel(np.random.default_rng([config.seed, 3, speaker_index]))
     names = community_names(config.n_communities)
     if community not in names:
         return channel
-    shift = np.random.default_rng([config.seed, 7, names.index(community)]).uniform(-4.0, 4.0, 2)
-    return replace(channel, eq_gain_db=tuple(float(g + d) for g, d in zip(channel.eq_gain_db, shift)))
+    habit = rec.sample_channel(np.random.default_rng([config.seed, 7, names.index(community)]))
+    gains = tuple(float(c + 0.5 * g) for c, g in zip(habit.eq_gain_db, channel.eq_gain_db))
+    return replace(channel, eq_hz=habit.eq_hz, eq_gain_db=gains)
 
 
 @lru_cache(maxsize=8)
