@@ -20,8 +20,9 @@ Speakers belong to ``n_communities`` speech communities (``comm_a``, ...; 0 or 1
 that differ in age mix and share a mild colouring: an accent (f0, speaking rate and
 vocal-tract offsets, :func:`~workbook.synthetic.trends.sample_speakers`) and a microphone
 habit (every member's two EQ resonances at the community's frequencies, with the
-community's gain plus half the speaker's own). So, as on Common Voice, knowing the language predicts age above chance, and
-speaker-grouped evaluation still lets a model score by recognising the community.
+community's gain plus half the speaker's own). So, as on Common Voice, knowing the
+language predicts age above chance, and speaker-grouped evaluation still lets a model
+score by recognising the community.
 
 This corpus is synthetic. Scores on it show that the pipeline works; they say nothing
 about real voices.
