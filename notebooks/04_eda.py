@@ -21,6 +21,8 @@
 # - how many clips and **speakers** each age group and gender has, and how many clips each
 #   speaker contributed: a model tested on clips of speakers it trained on is recognising
 #   voices, not ages, and this is where that starts;
+# - the age mix of each **language** (or speech community): where it differs, knowing the
+#   language alone predicts age, a second leak that speaker-grouped evaluation keeps;
 # - the distribution of every feature, which ones are skewed and what `np.log1p` does to them;
 # - the bimodal f0 distribution, and how gender splits it;
 # - each feature's mean per age group and gender (point plots);
@@ -45,9 +47,12 @@ n_jobs = 2
 output_dir = None
 dataset_params = {}  # loader options, e.g. {"languages": ["en"]} or column names for folder_csv
 outlier_threshold = 3.0
+min_language_speakers = 20
 
 # %% [markdown]
 # `outlier_threshold`: the |z| above which the original analysis called a value an outlier.
+# `min_language_speakers`: languages with fewer speakers are left out of the language
+# heatmap (their age shares would be noise).
 
 # %%
 import platform
@@ -63,7 +68,7 @@ import scipy
 import seaborn as sns
 import sklearn
 from IPython.display import display
-from scipy.stats import zscore
+from scipy.stats import chisquare, zscore
 from sklearn.model_selection import train_test_split
 
 from helpers.eda_plots import GENDER_COLOURS, feature_explorer, plot_band_histograms, plot_f0_vs_age
@@ -150,6 +155,68 @@ leaked = test_speakers.isin(train_speakers)
 print(f"random 80/20 split: {leaked.sum()} of {len(leaked)} test clips ({leaked.mean():.0%}) have a training clip "
       f"of the same speaker; {test_speakers[leaked].nunique()} of {test_speakers.nunique()} test speakers are also "
       "training speakers")
+
+# %% [markdown]
+# ### Language: a second leak that a speaker-grouped split keeps
+#
+# Common Voice's contributors differ in age from one language community to another; the
+# synthetic corpus copies that with its speech communities (`comm_a`, `comm_b`, ...). If
+# the age mix differs between languages, a model can score by recognising the language (or
+# the accent and microphone habits that come with it) instead of the age in the voice. Each
+# speaker counts once per language they recorded in (`drop_duplicates`); `pd.crosstab`
+# counts speakers per language and age group, and dividing each row by its total gives the
+# language's age-group shares: one row per language with at least `min_language_speakers`
+# speakers.
+
+# %%
+languages = table["language"].astype("object") if "language" in table.columns else pd.Series(np.nan, index=table.index)
+speaker_langs = (table.assign(language=languages).dropna(subset=["age_group", "language"])
+                 .drop_duplicates(["speaker", "language"]))
+speakers_per_language = speaker_langs["language"].value_counts()
+shown_languages = speakers_per_language.index[speakers_per_language >= min_language_speakers]
+have_languages = len(shown_languages) >= 2
+if have_languages:
+    shown = speaker_langs[speaker_langs["language"].isin(shown_languages)]
+    counts = pd.crosstab(shown["language"], shown["age_group"].cat.remove_unused_categories())
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    fig, ax = plt.subplots(figsize=(0.9 * counts.shape[1] + 2.5, 0.32 * len(counts) + 1.2))
+    sns.heatmap(shares, annot=True, fmt=".0%", cmap="Blues", vmin=0, cbar_kws={"label": "share of its speakers"},
+                yticklabels=[f"{lang} ({n} spk)" for lang, n in counts.sum(axis=1).items()], ax=ax)
+    ax.set(title="age-group shares per language (speakers)", xlabel="", ylabel="")
+else:
+    print(f"{speakers_per_language.size} language(s) in this data set, {len(shown_languages)} with at least "
+          f"{min_language_speakers} speakers: no comparison of languages here")
+
+# %% [markdown]
+# How far is each language's age mix from the pooled one (all languages shown together)?
+# The **total-variation distance** is half the sum of the absolute differences of the
+# shares: the fraction of a language's speakers that would have to change age group for
+# it to look like the pool (0: the same mix, 1: no group in common). `scipy.stats.chisquare`
+# tests the counts against the pooled shares (its p-value is rough where a group expects
+# fewer than 5 speakers).
+
+# %%
+if have_languages:
+    pooled = counts.sum() / counts.to_numpy().sum()
+    language_mix = pd.DataFrame({
+        "speakers": counts.sum(axis=1),
+        "tv_distance": 0.5 * (shares - pooled).abs().sum(axis=1),
+        "chi2_p": [chisquare(row, f_exp=pooled * row.sum()).pvalue for _, row in counts.iterrows()],
+        "most_common_group": shares.idxmax(axis=1).astype(str),
+    }).sort_values("tv_distance", ascending=False)
+    display(language_mix.style.format({"tv_distance": "{:.2f}", "chi2_p": "{:.1e}"}))
+    print(f"pooled age mix: {', '.join(f'{g} {v:.0%}' for g, v in pooled.items())}; "
+          f"median distance from it {language_mix['tv_distance'].median():.2f}")
+
+# %% [markdown]
+# Why this matters for notebook 05: a split that keeps every speaker on one side still puts
+# speakers of **every language** in both the training and the test folds. Where languages
+# differ in age mix like this, a model that learns "this sounds like language X" gains the
+# age distribution of X for free; on Common Voice a model that is told *only* the language
+# scores about as well as the best hand-crafted voice features. So speaker-grouped
+# cross-validation is **necessary, but not sufficient**: notebook 05 also holds out whole
+# languages (language-grouped folds) and shows a language-only baseline beside every
+# score. A score that falls when languages are held out was partly language recognition.
 
 # %% [markdown]
 # ## 2. The distribution of every feature
@@ -394,6 +461,7 @@ eda_metrics = {
     "zscore_outlier_rows": n_out,
     "zscore_threshold": outlier_threshold,
     "random_split_test_clips_with_speaker_in_training": float(leaked.mean()),
+    "language_age_mix_tv_distance": language_mix["tv_distance"].round(4).to_dict() if have_languages else None,
 }
 path = update_metrics(out_dir, "eda", eda_metrics)
 print(f"wrote the 'eda' section of {path}")
@@ -403,6 +471,9 @@ print(f"wrote the 'eda' section of {path}")
 #
 # - counted clips **and speakers** per age group and gender with `groupby`, and saw that a
 #   random `train_test_split` of clips puts most test speakers in the training data too;
+# - compared the age mix of each language (`pd.crosstab`, `sns.heatmap`) with the pooled one
+#   (total-variation distance, `scipy.stats.chisquare`): a speaker-grouped split is necessary,
+#   not sufficient, where languages differ in age;
 # - looked at every feature's distribution with `sns.histplot`, measured skewness with
 #   `skew()` and saw what `np.log1p` does to the skewed ones;
 # - split the bimodal f0 by gender, and read each feature's trend with age within a gender

@@ -4,8 +4,9 @@
 
 - ``clips/<speaker>/<clip_id>.<wav|flac|mp3>``: the recordings (mixed formats and rates);
 - ``manifest.csv``: one row per clip with the labels and every latent parameter
-  (true f0, jitter, SNR, speaking rate, speech boundaries, click times, ...);
-- ``speakers.csv``: one row per speaker (latent voice and channel);
+  (true f0, jitter, SNR, speaking rate, speech boundaries, click times, ...) and the
+  speaker's speech community as ``language``;
+- ``speakers.csv``: one row per speaker (community, latent voice and channel);
 - ``examples/``: four named example clips with clean references (``examples.csv``);
 - ``corpus.json``: the configuration and generator version (a complete corpus has it).
 
@@ -14,6 +15,14 @@ Any clip's components (clean speech, noise, clicks) can be re-rendered exactly w
 
 The same seed gives byte-identical files, whatever the number of worker processes:
 every clip draws from its own random stream, seeded by (seed, speaker, clip).
+
+Speakers belong to ``n_communities`` speech communities (``comm_a``, ...; 0 or 1: none)
+that differ in age mix and share a mild colouring: an accent (f0, speaking rate and
+vocal-tract offsets, :func:`~workbook.synthetic.trends.sample_speakers`) and a microphone
+habit (every member's two EQ resonances at the community's frequencies, with the
+community's gain plus half the speaker's own). So, as on Common Voice, knowing the
+language predicts age above chance, and speaker-grouped evaluation still lets a model
+score by recognising the community.
 
 This corpus is synthetic. Scores on it show that the pipeline works; they say nothing
 about real voices.
@@ -26,7 +35,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,7 +48,7 @@ from tqdm.auto import tqdm
 from helpers.audio import save_audio
 from workbook.manifest import AGE_GROUPS, age_group_from_years, write_manifest
 from workbook.synthetic import recording as rec
-from workbook.synthetic.trends import VOICE_PARAMETERS, sample_speakers
+from workbook.synthetic.trends import VOICE_PARAMETERS, community_names, sample_speakers
 from workbook.synthetic.voice import Voice, synthesize_utterance
 
 __all__ = [
@@ -53,7 +62,7 @@ __all__ = [
 ]
 
 #: Bump when the generated audio or manifest changes, so old corpora are regenerated.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 
 EXAMPLE_NAMES = ("clean_long_silences", "click_in_silence", "nonstationary_noise", "tonal_noise")
 
@@ -70,10 +79,12 @@ class CorpusConfig:
     p_female: float = 0.5
     p_click: float = 0.3  # chance of a button click in each of the two silences
     p_clipping: float = 0.05
+    n_communities: int = 6  # speech communities (the manifest's language); 0 or 1: none
 
     def __post_init__(self):
         if self.n_speakers < 1 or self.clips_per_speaker < 1:
             raise ValueError(f"need at least one speaker and one clip each, got {self}")
+        community_names(self.n_communities)  # 0-26
 
 
 @dataclass
@@ -132,15 +143,23 @@ def _draw_conditions(config: CorpusConfig, channel: rec.Channel, rng: np.random.
 @lru_cache(maxsize=4)
 def _speakers_table(config: CorpusConfig) -> pd.DataFrame:
     """Every speaker's labels, latent voice and channel (deterministic from the seed)."""
-    spk = sample_speakers(
-        config.n_speakers, config.seed, min_age=config.min_age, max_age=config.max_age, p_female=config.p_female
-    )
-    chan = pd.DataFrame([_channel(config, i).as_columns() for i in range(config.n_speakers)])
+    spk = sample_speakers(config.n_speakers, config.seed, min_age=config.min_age, max_age=config.max_age,
+                          p_female=config.p_female, n_communities=config.n_communities)
+    chan = pd.DataFrame([_channel(config, i, spk["language"][i] if "language" in spk else None).as_columns()
+                         for i in range(config.n_speakers)])
     return pd.concat([spk, chan], axis=1)
 
 
-def _channel(config: CorpusConfig, speaker_index: int) -> rec.Channel:
-    return rec.sample_channel(np.random.default_rng([config.seed, 3, speaker_index]))
+def _channel(config: CorpusConfig, speaker_index: int, community: str | None) -> rec.Channel:
+    """The speaker's own channel; a community member's two EQ resonances sit at the community's
+    frequencies, with the community's gain plus half the speaker's own (the shared habit)."""
+    channel = rec.sample_channel(np.random.default_rng([config.seed, 3, speaker_index]))
+    names = community_names(config.n_communities)
+    if community not in names:
+        return channel
+    habit = rec.sample_channel(np.random.default_rng([config.seed, 7, names.index(community)]))
+    gains = tuple(float(c + 0.5 * g) for c, g in zip(habit.eq_gain_db, channel.eq_gain_db))
+    return replace(channel, eq_hz=habit.eq_hz, eq_gain_db=gains)
 
 
 @lru_cache(maxsize=8)
@@ -228,7 +247,7 @@ def render_clip(config: CorpusConfig, speaker_index: int, clip_index: int) -> Re
     if not (0 <= speaker_index < config.n_speakers and 0 <= clip_index < config.clips_per_speaker):
         raise IndexError(f"no clip ({speaker_index}, {clip_index}) in a corpus of {config}")
     spk = _speakers_table(config).iloc[speaker_index]
-    channel = _channel(config, speaker_index)
+    channel = _channel(config, speaker_index, spk.get("language"))
     rng = _clip_rng(config, speaker_index, clip_index)
     cond = _draw_conditions(config, channel, rng)
     clip = render(Voice.from_row(spk), channel, cond, rng, seed=config.seed)
@@ -241,7 +260,8 @@ def _manifest_row(spk: pd.Series, channel: rec.Channel, clip_index: int, info: d
     speaker = spk["speaker"]
     clip_id = f"{speaker}_c{clip_index}"
     row = {"path": f"clips/{speaker}/{clip_id}.{channel.format}", "speaker": speaker, "age_group": spk["age_group"],
-           "age_years": int(spk["age_years"]), "gender": spk["gender"], "clip_id": clip_id, "format": channel.format,
+           "age_years": int(spk["age_years"]), "gender": spk["gender"],
+           **({"language": spk["language"]} if "language" in spk else {}), "clip_id": clip_id, "format": channel.format,
            "sr_hz": channel.sr_hz, **info,
            "speaker_f0_hz": float(spk["f0_hz"]), "speaker_speaking_rate_sps": float(spk["speaking_rate_sps"])}
     row |= {name: float(spk[name]) for name in VOICE_PARAMETERS if name not in ("f0_hz", "speaking_rate_sps")}

@@ -34,7 +34,7 @@ import pandas as pd
 
 from workbook.manifest import AGE_GROUP_START_YEARS, AGE_GROUPS, age_group_from_years
 
-__all__ = ["VOICE_PARAMETERS", "f0_trend_hz"]
+__all__ = ["VOICE_PARAMETERS", "community_names", "f0_trend_hz"]
 
 
 def _sigmoid(x):
@@ -128,19 +128,41 @@ _PARAMETER_BOUNDS = {
 }
 
 
-def _sample_ages(n: int, rng: np.random.Generator, *, min_age: int = 13, max_age: int = 79) -> np.ndarray:
-    """Ages in years, balanced over the age groups in ``[min_age, max_age]``.
+def _sample_ages(n: int, rng: np.random.Generator, *, min_age: int = 13, max_age: int = 79,
+                 community: np.ndarray | None = None, n_communities: int = 0) -> np.ndarray:
+    """Ages in years over the age groups in ``[min_age, max_age]``.
 
-    A group is drawn uniformly, then a year uniformly within its part of the range, so
-    every group has about the same number of speakers.
+    A group is drawn, then a year uniformly within its part of the range. Without
+    ``community`` every group is equally likely; with it (each speaker's community index),
+    community ``k`` of ``n_communities`` favours the groups around its own place on the age
+    axis (a Gaussian bump of width 1.2 groups over a floor), so communities differ in age mix.
     """
     if not 13 <= min_age <= max_age <= 99:
         raise ValueError(f"need 13 <= min_age <= max_age <= 99, got {min_age}, {max_age}")
     groups = [g for g in AGE_GROUPS if AGE_GROUP_START_YEARS[g] <= max_age and AGE_GROUP_START_YEARS[g] + 9 >= min_age]
     lo = np.array([max(min_age, AGE_GROUP_START_YEARS[g] if g != "teens" else 13) for g in groups])
     hi = np.array([min(max_age, AGE_GROUP_START_YEARS[g] + (6 if g == "teens" else 9)) for g in groups])
-    which = rng.integers(0, len(groups), size=n)
+    if community is None:
+        which = rng.integers(0, len(groups), size=n)
+    else:
+        g = np.arange(len(groups))
+        centres = np.linspace(0, len(groups) - 1, n_communities)
+        w = 0.15 + np.exp(-0.5 * ((g[None, :] - centres[:, None]) / 1.2) ** 2)
+        cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)[community]
+        which = np.minimum((cdf < rng.random(n)[:, None]).sum(axis=1), len(groups) - 1)
     return rng.integers(lo[which], hi[which] + 1)
+
+
+def community_names(n_communities: int) -> list[str]:
+    """The synthetic speech communities' names (``comm_a``, ``comm_b``, ...); none for 0 or 1."""
+    if not 0 <= n_communities <= 26:
+        raise ValueError(f"n_communities must be 0-26, got {n_communities}")
+    return [f"comm_{chr(97 + k)}" for k in range(n_communities)] if n_communities > 1 else []
+
+
+#: A community's accent: each community shifts these parameters of all its speakers by one
+#: draw of this spread (factor ``exp(size * z)`` for "log", ``size * z`` added for "add").
+_COMMUNITY_ACCENT = {"f0_hz": ("log", 0.04), "speaking_rate_sps": ("add", 0.3), "vtl_cm": ("add", 0.25)}
 
 
 def sample_speakers(
@@ -150,16 +172,22 @@ def sample_speakers(
     min_age: int = 13,
     max_age: int = 79,
     p_female: float = 0.5,
+    n_communities: int = 0,
 ) -> pd.DataFrame:
     """Draw ``n`` synthetic speakers: gender, age and latent voice parameters.
 
     Deterministic: the same ``seed`` gives the same speakers. Columns: ``speaker``,
     ``gender``, ``age_years``, ``age_group`` and one column per entry of
-    :data:`VOICE_PARAMETERS`.
+    :data:`VOICE_PARAMETERS`. With ``n_communities`` > 1 each speaker belongs to one
+    community (column ``language``, drawn uniformly): communities differ in age mix and each
+    has its own small f0, speaking-rate and vocal-tract offset (an accent), included in the
+    voice columns.
     """
     rng = np.random.default_rng([seed, 0])
     gender = np.where(rng.random(n) < p_female, "female", "male")
-    ages = _sample_ages(n, rng, min_age=min_age, max_age=max_age)
+    names = community_names(n_communities)
+    community = np.random.default_rng([seed, 5]).integers(0, len(names), n) if names else None
+    ages = _sample_ages(n, rng, min_age=min_age, max_age=max_age, community=community, n_communities=len(names))
     table = {
         "speaker": [f"spk{i:04d}" for i in range(n)],
         "gender": gender,
@@ -169,8 +197,14 @@ def sample_speakers(
         noise = rng.standard_normal(n)
         mean = np.array([float(trend(a, g)) for a, g in zip(ages, gender)])
         value = mean * np.exp(size * noise) if kind == "log" else mean + size * noise
+        if names and name in _COMMUNITY_ACCENT:
+            accent_kind, accent = _COMMUNITY_ACCENT[name]
+            z = accent * np.random.default_rng([seed, 6, list(_COMMUNITY_ACCENT).index(name)]).standard_normal(len(names))[community]
+            value = value * np.exp(z) if accent_kind == "log" else value + z
         lo, hi = _PARAMETER_BOUNDS[name]
         table[name] = np.clip(value, lo, hi)
     out = pd.DataFrame(table)
     out.insert(3, "age_group", age_group_from_years(out["age_years"]))
+    if names:
+        out.insert(4, "language", np.asarray(names, dtype=object)[community])
     return out
