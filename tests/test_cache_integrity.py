@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -87,8 +88,10 @@ def test_kill_while_a_shard_is_written_leaves_no_half_shard(clips, tmp_path):
     clips.to_csv(csv, index=False)
     script = tmp_path / "killed_while_writing.py"
     script.write_text(KILLED_WHILE_WRITING.format(families=FAMILIES))
+    root = str(Path(__file__).resolve().parents[1])  # the tree under test, not an installed copy
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run([sys.executable, str(script), str(csv), str(tmp_path / "cache")],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == -9, proc.stderr  # killed in the middle of writing the third shard
     for shard in (tmp_path / "cache").glob("features-*/part-*.parquet"):
         pd.read_parquet(shard)  # every shard the cache will read is whole
