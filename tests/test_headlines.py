@@ -9,7 +9,8 @@ How the bands were set: the same run with seeds 1, 2 and 3 (``python tests/test_
 ``workbook.runner.run_notebooks``); band = [min - m, max + m] with m = max(margin of the key's
 kind, half the min-max spread), clipped to the possible range. Margins: 0.05 for a UAR,
 accuracy, correlation or ratio; 1.0 dB for an SI-SDR gain; 2 years for an MAE; 8 points for a
-percentage. Counts that the parameters fix are exact. A key another slice adds is one line in
+percentage; against the truth, 0.05 for a correlation, 1 dB or Hz (0.1 jitter %) for a bias.
+Counts that the parameters fix are exact. A key another slice adds is one line in
 :data:`BANDS`.
 """
 
@@ -67,12 +68,18 @@ BANDS = {
         "cleaning.json", ["measured", "boundaries_within_100ms_pct", "original@20"], (20.0, 50.0)),
 }
 
-#: feature against the corpus's truth (notebook 03's table): latent -> band of Pearson r.
+#: notebook 03's features against the corpus's truth: (latent, statistic of
+#: truth_correlations) -> band. Pearson r checks that a feature follows its parameter, the
+#: bias (mean measured - true) that it reads it on the right scale (r is blind to x0.5).
 TRUTH_BANDS = {
-    "f0_hz": (0.90, 1.0),
-    "hnr_db": (0.30, 0.85),
-    "tremor_depth_pct": (0.30, 0.90),
-    "vtl_cm": (0.15, 0.80),
+    ("f0_hz", "pearson_r"): (0.92, 1.0),
+    ("tremor_depth_pct", "pearson_r"): (0.85, 0.98),
+    ("hnr_db", "pearson_r"): (0.12, 0.55),
+    ("vtl_cm", "pearson_r"): (0.31, 0.43),
+    ("speaking_rate_sps", "pearson_r"): (0.37, 0.75),
+    ("f0_hz", "bias"): (-2.5, -0.4),
+    ("hnr_db", "bias"): (-4.7, -1.5),
+    ("jitter_pct", "bias"): (0.55, 1.0),
 }
 
 
@@ -99,20 +106,24 @@ def test_headline_number_within_its_band(small_run, name):
     assert lo <= value <= hi, f"{name} = {value} outside [{lo}, {hi}]"
 
 
+def truth_of(run_folder: Path, corpus: Path) -> pd.DataFrame:
+    """truth_correlations of a run's feature table against its corpus, indexed by latent."""
+    from workbook.synthetic.ground_truth import truth_correlations, truth_table
+
+    features = pd.read_parquet(run_folder / "features.parquet")
+    manifest = pd.read_csv(corpus / "manifest.csv")
+    manifest["path"] = [str((corpus / p).resolve()) if not Path(p).is_absolute() else p for p in manifest["path"]]
+    return truth_correlations(truth_table(features, manifest)).set_index("latent")
+
+
 def test_features_follow_the_true_voice(small_run):
     from conftest import SMALL_ROOT
 
-    from workbook.synthetic.ground_truth import truth_correlations, truth_table
-
-    features = pd.read_parquet(small_run / "features.parquet")
-    manifest = pd.read_csv(SMALL_ROOT / "corpus" / "manifest.csv")
-    manifest["path"] = [str((SMALL_ROOT / "corpus" / p).resolve()) if not Path(p).is_absolute() else p
-                        for p in manifest["path"]]
-    corr = truth_correlations(truth_table(features, manifest)).set_index("latent")
+    corr = truth_of(small_run, SMALL_ROOT / "corpus")
     assert corr.loc["f0_hz", "n"] >= 100, corr
-    for latent, (lo, hi) in TRUTH_BANDS.items():
-        r = corr.loc[latent, "pearson_r"]
-        assert lo <= r <= hi, f"{latent}: Pearson r {r:.3f} of {corr.loc[latent, 'feature']} outside [{lo}, {hi}]"
+    for (latent, stat), (lo, hi) in TRUTH_BANDS.items():
+        value = corr.loc[latent, stat]
+        assert lo <= value <= hi, f"{corr.loc[latent, 'feature']} against true {latent}: {stat} {value:.3f} outside [{lo}, {hi}]"
 
 
 def test_a_band_outside_catches_a_wrong_number(tmp_path):
@@ -141,6 +152,13 @@ def measure(folders: list[str]) -> None:
         lo, hi = min(values), max(values)
         m = max(_margin(name, path), (hi - lo) / 2)
         print(f"{name:55s} {np.round(values, 3)} -> [{lo - m:.3f}, {hi + m:.3f}] (table: {band})")
+    truths = [truth_of(Path(f), Path(json.loads((Path(f) / "run_summary.json").read_text())["data_dir"]))
+              for f in folders]
+    for (latent, stat), band in TRUTH_BANDS.items():
+        values = [t.loc[latent, stat] for t in truths]
+        lo, hi = min(values), max(values)
+        m = max(0.05 if stat == "pearson_r" else 0.1 if latent == "jitter_pct" else 1.0, (hi - lo) / 2)
+        print(f"{latent + ' ' + stat:55s} {np.round(values, 3)} -> [{lo - m:.3f}, {hi + m:.3f}] (table: {band})")
 
 
 if __name__ == "__main__":
