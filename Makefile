@@ -43,8 +43,9 @@ run: setup
 	$(PY) -m workbook run --dataset "$(DATASET)" $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
 		$(if $(OUT),--out "$(OUT)") --params "$(PARAMS)" --jobs $(JOBS)
 
+# The notebooks run under nbval on a small corpus they generate (tests/conftest.py); the
+# unit tests build their own tiny corpora: no default corpus is needed.
 test: setup
-	$(PY) -m workbook generate --jobs $(JOBS)
 	$(PY) -m pytest
 
 data: setup

@@ -110,7 +110,6 @@ genders = [g for g in ("female", "male") if (table["gender"] == g).any()]
 # Common Voice spells the forties "fourties"; we keep its spelling.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 clips = table.groupby(["age_group", "gender"], observed=True).size().unstack(fill_value=0)
 clips.columns = clips.columns.astype(str)
 clips["total"] = clips.sum(axis=1)

@@ -198,7 +198,6 @@ def test_pitch_method_is_a_parameter(corpus, tmp_path):
 
 
 def test_cleaning_is_applied_on_the_workers_when_asked(corpus, tmp_path):
-    pytest.importorskip("helpers.cleaning")
     m = corpus["manifest"].iloc[:2]
     raw = run(m, tmp_path / "cache", families="original")
     trimmed = run(m, tmp_path / "cache", families="original", cleaning="trim")

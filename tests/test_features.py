@@ -118,19 +118,27 @@ def test_jitter_grows_with_period_jitter_and_matches_its_definition():
         measured.append(voice_features(pulse_train(125, 1.5, jitter=sigma, seed=3), SR)["jitter_local_pct"])
     assert measured[0] < 0.2
     assert measured[0] < measured[1] < measured[2]
-    # i.i.d. period deviations of s.d. sigma give local jitter 2 sigma / sqrt(pi)
-    assert measured[2] == pytest.approx(100 * 2 * 0.03 / np.sqrt(np.pi), rel=0.3)
+    # i.i.d. period deviations of s.d. sigma give local jitter 2 sigma / sqrt(pi) (3.39 % at 3 %);
+    # Praat leaves out period pairs that differ by more than its factor 1.3, so it reads
+    # 0.64-0.78 of that (2.15-2.64 % over seeds 3-5, mean 2.43 %). The band on the mean of
+    # three seeds, [2.2, 2.75] %, is broken by a measurement 1.25 x too high or too low.
+    three = [voice_features(pulse_train(125, 1.5, jitter=0.03, seed=s), SR)["jitter_local_pct"] for s in (3, 4, 5)]
+    assert 2.2 <= np.mean(three) <= 2.75, three
+    assert 0.6 < np.mean(three) / (100 * 2 * 0.03 / np.sqrt(np.pi)) < 0.85
 
 
 def test_hnr_falls_as_noise_rises():
     rng = np.random.default_rng(0)
     y = pulse_train(150, 1.0)
     hnr = []
-    for noise_db in (-40, -20, -5):
+    for noise_db in (-40, -20, -10, -5):
         noise = rng.standard_normal(len(y)) * np.sqrt(np.mean(y**2)) * 10 ** (noise_db / 20)
         hnr.append(voice_features((y + noise).astype(np.float32), SR)["hnr_db"])
-    assert hnr[0] > hnr[1] > hnr[2]
-    assert hnr[2] == pytest.approx(5.0, abs=3.0)  # noise 5 dB below the voice: HNR about 5 dB
+    assert hnr[0] > hnr[1] > hnr[2] > hnr[3]
+    # noise 10 and 5 dB below the voice: HNR 9.2 and 4.9 dB measured; bands within +/- 12 %,
+    # so an HNR 1.25 x too high or too low (or halved) falls out
+    assert 8.3 <= hnr[2] <= 10.3, hnr
+    assert 4.4 <= hnr[3] <= 5.5, hnr
 
 
 def test_vocal_tract_length_of_uniform_tube():
@@ -277,10 +285,12 @@ def test_f0_tremor_ignores_octave_jumps():
 
 def test_f0_tremor_on_a_known_track():
     """Depth and rate of a steady tremor survive intonation and gaps; a steady voice reads low."""
-    for depth, rate in ((2.0, 5.0), (3.0, 6.5)):
+    # depth read over seeds 1-3: 1.50-1.57 % at 2 %, 2.48-2.72 % at 3 %; the bands keep
+    # about 10 % either side, so a depth 1.25 x too high or too low falls out
+    for depth, rate, band in ((2.0, 5.0, (1.35, 1.75)), (3.0, 6.5, (2.25, 2.95))):
         got = f0_tremor(*tremor_track(depth, rate, seed=1))
         assert got["tremor_rate_hz"] == pytest.approx(rate, abs=0.5)
-        assert 0.5 * depth < got["tremor_depth_pct"] < 1.5 * depth
+        assert band[0] <= got["tremor_depth_pct"] <= band[1], (depth, got)
         assert got["tremor_band_ratio"] > 0.4
     steady = f0_tremor(*tremor_track(0.0, 5.0, seed=1))
     assert steady["tremor_depth_pct"] < 0.5 and steady["tremor_band_ratio"] < 0.4

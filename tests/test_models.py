@@ -316,7 +316,9 @@ def test_each_model_beats_chance_on_grouped_folds(model_table):
     for name in ("lr", "svm", "gb"):
         r = ev.evaluate_cv(make_model(name, seed=0, fast=True), task.X, task.y, task.groups, folds,
                            classes=task.classes, n_bootstrap=50)
-        assert r.clip.uar > chance + 0.1, name
+        # measured 0.37-0.38 (lr, svm, gb): above chance, and far from what a fold that has
+        # seen its own test rows gives (0.94): the upper bound is the leak check
+        assert chance + 0.1 < r.clip.uar < 0.55, (name, r.clip.uar)
         assert r.speaker.n == task.n_speakers and r.speaker.level == "speaker"
         assert 0 <= ev.mean_class_distance(r.speakers["true"], r.speakers["predicted"], order) < 1.5
     with pytest.raises(ValueError, match="unknown model"):

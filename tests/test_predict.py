@@ -15,7 +15,8 @@ import soundfile as sf
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, small_corpus):
+def trained(tmp_path_factory, small_corpus):
+    """(model folder, the engine's feature table the models were trained on, the data set)."""
     from workbook.datasets import load_dataset
     from workbook.engine import extract_features
     from helpers.models import SpeakerBalanced, make_model, prepare_task
@@ -36,7 +37,12 @@ def model_dir(tmp_path_factory, small_corpus):
                        "gender": {"feature_columns": list(gender.X.columns), "classes": gender.classes}}}
     folder = tmp_path_factory.mktemp("model")
     save_models(folder, models, card)
-    return folder
+    return folder, result.features, ds
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained):
+    return trained[0]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +65,32 @@ def inputs(tmp_path_factory, small_config):
     corrupt = folder / "corrupt.wav"
     corrupt.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8)
     return {"mono": mono, "stereo": stereo, "corrupt": corrupt, "truth": clip.info}
+
+
+def test_prediction_is_the_models_own_predict_proba_on_the_engines_features(trained):
+    """A corpus file predicted by the Predictor gets exactly the probabilities the saved model
+    gives the engine's feature row of that file, the columns picked by name from a table
+    whose columns are shuffled (a column fed in another order changes the numbers)."""
+    from workbook.persistence import load_models
+    from workbook.predict import Predictor
+
+    folder, features, ds = trained
+    models, card = load_models(folder)
+    predictor = Predictor.from_folder(folder)
+    shuffled = features.sample(frac=1.0, axis=1, random_state=0)
+    for path in list(ds.manifest["path"])[:3]:
+        row = predictor.predict_one(path)
+        engine_row = shuffled[shuffled["path"] == str(path)]
+        assert len(engine_row) == 1, path
+        for name, label in (("age", "age_group"), ("gender", "gender")):
+            cols, classes = card["models"][name]["feature_columns"], card["models"][name]["classes"]
+            x = engine_row[cols].to_numpy(dtype=float)
+            model = models[name]
+            own = model.predict_proba(x)[0]
+            expected = {c: own[list(model.classes_).index(c)] for c in classes}
+            got = {c: row[f"p_{c}"] for c in classes}
+            assert got == pytest.approx(expected, abs=1e-9), (name, path)
+            assert row[label] == max(expected, key=expected.get)
 
 
 def test_predict_files_reports_the_bad_file_and_predicts_the_rest(model_dir, inputs):

@@ -499,6 +499,7 @@ def test_helpers_small():
 
 
 # ------------------------------------------------------------ the real sample
+@pytest.mark.realdata
 def test_real_commonvoice_sample_counts():
     """Counts stated in ../shared/data/commonvoice-6.1-sample/README.md."""
     root = shared_commonvoice_sample()
