@@ -40,6 +40,7 @@ __all__ = [
     "mean_class_distance",
     "permutation_importance_grouped",
     "regression_scores",
+    "scored_result",
 ]
 
 
@@ -295,6 +296,17 @@ def evaluate_cv(model, X, y, groups, folds, *, classes: Sequence, n_bootstrap: i
     for j, c in enumerate(classes):
         if c in present:
             proba[:, j] = p[:, present.index(c)]
+    return scored_result(proba, y, groups, classes=classes, n_bootstrap=n_bootstrap, seed=seed, name=name,
+                         features=features, split=split)
+
+
+def scored_result(proba: np.ndarray, y: Sequence, groups: Sequence, *, classes: Sequence, n_bootstrap: int = 1000,
+                  seed: int = 0, name: str = "", features: str = "", split: str = "grouped") -> CVResult:
+    """A :class:`CVResult` from out-of-fold probabilities (columns in ``classes`` order): clip and speaker scores.
+
+    Notebook: 05_modeling
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
     pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     clip = score_predictions(y, pred, groups, labels=classes, n_bootstrap=n_bootstrap, seed=seed, level="clip")
     spk = aggregate_by_speaker(proba, groups, classes, y_true=y)

@@ -1,0 +1,180 @@
+"""Three levels of honesty: clips at random, speakers held out, whole languages held out; nested CV.
+
+A random split of clips lets a model recognise speakers; a speaker-grouped split still lets
+it recognise the *language* (on Common Voice, contributors' ages differ between language
+communities). :func:`language_groups` joins the languages of every speaker who recorded in
+more than one (union-find), so that holding out a group holds out each of its speakers
+whole; :func:`level_folds` builds the folds of all three levels for one task;
+:func:`language_onehot` is the input of the language-only baseline; :func:`per_language`
+breaks a cross-validated result down by language; :func:`nested_cv` picks C (and the
+feature set) by an inner speaker-grouped ``GridSearchCV`` inside each outer fold.
+
+Notebook: 05_modeling
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
+from threadpoolctl import threadpool_limits
+
+from helpers.evaluation import CVResult, scored_result
+from helpers.models import SpeakerBalanced, make_model
+
+__all__ = ["language_groups", "language_onehot", "level_folds", "nested_cv", "per_language"]
+
+
+def _has_languages(languages) -> str | None:
+    """None if ``languages`` can define a language level, else the reason it cannot."""
+    if languages is None:
+        return "the data set has no language column"
+    known = pd.Series(languages).dropna().astype(str)
+    if known.empty:
+        return "no clip has a language"
+    if known.nunique() < 2:
+        return f"every clip has the same language ({known.iloc[0]!r})"
+    return None
+
+
+def language_groups(languages: Sequence, speakers: Sequence) -> np.ndarray:
+    """One group label per row: languages joined when a speaker recorded in several of them.
+
+    Union-find over the speaker <-> language graph: two languages share a group if some
+    speaker has clips in both (directly or through a chain of such speakers). The label is
+    the group's languages, sorted and joined by ``+`` (``"de+en"``); a missing language is
+    ``"unknown"``. Holding out whole groups therefore never puts one speaker on both sides.
+
+    Notebook: 05_modeling
+    """
+    lang = pd.Series(languages, dtype=object).where(pd.notna(pd.Series(languages, dtype=object)), "unknown").astype(str)
+    spk = pd.Series(np.asarray(speakers)).astype(str)
+    if len(lang) != len(spk):
+        raise ValueError(f"languages has {len(lang)} rows but speakers has {len(spk)}")
+    parent = {v: v for v in lang.unique()}
+
+    def find(v):
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for langs in pd.DataFrame({"s": spk, "l": lang}).groupby("s")["l"].unique():
+        for other in langs[1:]:
+            a, b = find(langs[0]), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members: dict[str, list] = {}
+    for v in parent:
+        members.setdefault(find(v), []).append(v)
+    label = {v: "+".join(sorted(members[find(v)])) for v in parent}
+    return lang.map(label).to_numpy(dtype=object)
+
+
+def language_onehot(languages: Sequence) -> pd.DataFrame:
+    """The language-only baseline's input: one 0/1 column per language (``lang_<code>``).
+
+    Notebook: 05_modeling
+    """
+    lang = pd.Series(languages, dtype=object).fillna("unknown").astype(str)
+    return pd.get_dummies(lang, prefix="lang", dtype=float).reset_index(drop=True)
+
+
+def level_folds(y: Sequence, speakers: Sequence, languages: Sequence | None = None, *, n_splits: int = 5,
+                seed: int = 0) -> tuple[dict[str, list], dict[str, str]]:
+    """The folds of the three levels: ``random`` clips, speaker-``grouped``, ``language``-grouped.
+
+    ``random``: ``StratifiedKFold`` of clips; ``grouped``: ``StratifiedGroupKFold`` with the
+    speaker as the group; ``language``: ``StratifiedGroupKFold`` with the
+    :func:`language_groups` as the group (as many folds as groups if there are fewer than
+    ``n_splits``, at least 2). Returns the folds (``(train, test)`` pairs by level) and a
+    note per level that was skipped or shrunk, saying why.
+
+    Notebook: 05_modeling
+    """
+    y, speakers = np.asarray(y), np.asarray(speakers)
+    X = np.zeros((len(y), 1))
+    folds = {"random": list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(X, y)),
+             "grouped": list(StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed).split(X, y, speakers))}
+    notes = {}
+    reason = _has_languages(languages)
+    if reason is None:
+        groups = language_groups(languages, speakers)
+        n_groups = len(set(groups))
+        if n_groups < 2:
+            reason = f"all {pd.Series(languages).nunique()} languages share speakers, so they form one group"
+        else:
+            k = min(n_splits, n_groups)
+            if k < n_splits:
+                notes["language"] = f"{n_groups} language groups: {k} folds instead of {n_splits}"
+            with warnings.catch_warnings():  # a class in fewer groups than folds: sklearn warns, the folds stay valid
+                warnings.simplefilter("ignore", UserWarning)
+                folds["language"] = list(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(X, y, groups))
+    if reason is not None:
+        notes["language"] = f"language level skipped: {reason}"
+    return folds, notes
+
+
+def per_language(result: CVResult, languages: Sequence) -> pd.DataFrame:
+    """Clips, speakers, classes, UAR and accuracy of a cross-validated result, per language.
+
+    Rows of ``result`` and ``languages`` in the same order; sorted by clips. UAR in a language
+    averages the recalls of the classes present in it (one class: its recall).
+
+    Notebook: 05_modeling
+    """
+    df = pd.DataFrame({"language": pd.Series(languages, dtype=object).fillna("unknown").to_numpy(),
+                       "y": result.y, "pred": result.y_pred, "speaker": result.groups})
+    rows = [{"language": lang, "clips": len(g), "speakers": g["speaker"].nunique(), "classes": g["y"].nunique(),
+             "uar": balanced_accuracy_score(g["y"], g["pred"]), "accuracy": accuracy_score(g["y"], g["pred"])}
+            for lang, g in df.groupby("language")]
+    return pd.DataFrame(rows).sort_values(["clips", "language"], ascending=[False, True]).reset_index(drop=True)
+
+
+def nested_cv(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups: Sequence, folds: Sequence, *,
+              classes: Sequence, model: str = "lr", C_values: Sequence[float] = (0.01, 0.1, 1.0), inner_splits: int = 3,
+              n_bootstrap: int = 1000, seed: int = 0, split: str = "grouped") -> tuple[CVResult, pd.DataFrame]:
+    """Nested CV: inside each outer fold, an inner speaker-grouped ``GridSearchCV`` picks C and the feature set.
+
+    For every outer ``(train, test)`` fold and every named feature set, ``GridSearchCV(
+    SpeakerBalanced(make_model(model)), {"estimator__model__C": C_values},
+    cv=StratifiedGroupKFold(inner_splits), scoring="balanced_accuracy")`` is fitted on the
+    training speakers only (``groups`` and the speaker weights passed through); the set with
+    the best inner UAR, refitted on the whole training part, predicts the outer test fold.
+    Fits: ``len(folds) * len(feature_sets) * (len(C_values) * inner_splits + 1)``. Returns the
+    result (scored like :func:`helpers.evaluation.evaluate_cv`) and one row per outer fold
+    (``fold``, ``features``, ``C``, ``inner_uar``, ``outer_uar``).
+
+    Notebook: 05_modeling
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    key = "estimator__model__C" if model != "svm" else "estimator__model__estimator__C"
+    proba = np.zeros((len(y), len(classes)))
+    choices = []
+    with threadpool_limits(limits=1):
+        for k, (train, test) in enumerate(folds):
+            best = None
+            for fname, X in feature_sets.items():
+                Xv = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+                search = GridSearchCV(SpeakerBalanced(make_model(model, seed=seed)), {key: list(C_values)},
+                                      scoring="balanced_accuracy", cv=StratifiedGroupKFold(inner_splits, shuffle=True,
+                                                                                        random_state=seed))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # a class in fewer inner groups than folds
+                    search.fit(Xv[train], y[train], groups=groups[train], speakers=groups[train])
+                if best is None or search.best_score_ > best[1].best_score_:
+                    best = (fname, search, Xv)
+            fname, search, Xv = best
+            p = search.predict_proba(Xv[test])
+            for j, c in enumerate(search.classes_):
+                proba[test, list(classes).index(c)] = p[:, j]
+            pred = np.asarray(classes, dtype=object)[proba[test].argmax(axis=1)]
+            choices.append({"fold": k + 1, "features": fname, "C": search.best_params_[key],
+                            "inner_uar": search.best_score_, "outer_uar": balanced_accuracy_score(y[test], pred)})
+    result = scored_result(proba, y, groups, classes=classes, n_bootstrap=n_bootstrap, seed=seed,
+                           name=f"{model} (nested)", features="chosen per fold", split=split)
+    return result, pd.DataFrame(choices)
