@@ -310,19 +310,24 @@ class Task:
     def summary(self) -> str:
         lines = [f"{self.name}: {len(self.y)} clips, {self.n_speakers} speakers, {len(self.classes)} classes "
                  f"({', '.join(map(str, self.classes))}), {self.X.shape[1]} features"]
-        lines += [f"  left out: {r.clips} clips / {r.speakers} speakers: {r.reason}" for r in self.excluded.itertuples()]
+        lines += [f"  {'merged' if 'merged into' in r.reason else 'left out'}: {r.clips} clips / {r.speakers} speakers: "
+                  f"{r.reason}" for r in self.excluded.itertuples()]
         return "\n".join(lines)
 
 
 def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target: str = "age_group",
-                 min_speakers: int = 5, include_gender: bool = False) -> Task:
+                 min_speakers: int = 5, include_gender: bool = False, merge_below: int = 0) -> Task:
     """Select the rows and classes of a task from a feature table and count what is left out.
 
     ``table`` needs ``speaker``, ``gender``, ``target`` (``age_group``: an ordered
     categorical, whose order is the class order) and ``feature_columns``; ``age_years`` if
     known. Age: rows with an age group, then only classes with at least ``min_speakers``
     speakers (a class with fewer cannot be in every test fold of ``min_speakers``-fold
-    grouped CV: Common Voice's seventies, for example). Gender: female and male; "other"
+    grouped CV: Common Voice's seventies, for example). The merge rule comes first: while
+    the youngest or the oldest age class has fewer than ``merge_below`` speakers (e.g. 15,
+    three per test fold of 5-fold CV: fewer give no stable recall), its clips join the
+    neighbouring class and take its name (seventies -> sixties, teens -> twenties), as long
+    as two classes remain; the summary states each merge. Gender: female and male; "other"
     and blanks are left out and counted. ``include_gender=True`` adds ``gender_male``
     (1/0) as an input of the age task (rows without a binary gender are then left out).
 
@@ -353,6 +358,17 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
         drop(df["age_group"].isna(), "no age group given")
         present = set(df["age_group"].astype("object"))
         order = [g for g in dtype.categories if g in present]
+        df["age_group"] = df["age_group"].astype("object")
+        counts = df.groupby("age_group")["speaker"].nunique()
+        for end, inner in ((-1, -2), (0, 1)):  # the oldest class, then the youngest
+            while len(order) > 2 and counts.get(order[end], 0) < merge_below:
+                small, into = order[end], order[inner]
+                excluded.append({"reason": f"class {small!r} has {int(counts.get(small, 0))} speakers (< {merge_below}): "
+                                 f"merged into {into!r}", "clips": int((df["age_group"] == small).sum()),
+                                 "speakers": int(counts.get(small, 0))})
+                df.loc[df["age_group"] == small, "age_group"] = into
+                counts = df.groupby("age_group")["speaker"].nunique()
+                order.remove(small)
         if include_gender:
             drop(~df["gender"].astype("object").isin(binary), "gender not female/male (gender is an input)")
     else:

@@ -258,6 +258,22 @@ def test_prepare_task_counts_what_it_leaves_out(model_table):
         prepare_task(t, ["no_such_feature"])
 
 
+def test_small_end_classes_merge_into_their_neighbour(model_table):
+    counts = model_table.groupby("age_group", observed=True)["speaker"].nunique()
+    t = model_table[~model_table["speaker"].isin(
+        model_table.loc[model_table["age_group"] == "seventies", "speaker"].unique()[4:])]  # seventies: 4 speakers
+    age = prepare_task(t, feats(t), min_speakers=3, merge_below=10)
+    assert "seventies" not in age.classes and "sixties" in age.classes
+    assert age.counts().loc["sixties", "speakers"] == counts["sixties"] + 4
+    assert len(age.y) == t["age_group"].notna().sum()  # merged, not dropped
+    assert "'seventies' has 4 speakers (< 10): merged into 'sixties'" in age.summary()
+    assert "merged: " in age.summary()
+    kept = prepare_task(t, feats(t), min_speakers=3)  # no merge rule: the 4-speaker class stays
+    assert "seventies" in kept.classes
+    chained = prepare_task(t, feats(t), min_speakers=3, merge_below=counts["sixties"] + 5)
+    assert chained.classes[-1] == "fifties" and chained.summary().count("merged into") >= 2
+
+
 def test_prepare_task_explains_when_too_few_speakers_remain(model_table):
     tiny = model_table[model_table["speaker"].isin(model_table["speaker"].unique()[:6])]
     with pytest.raises(ValueError, match="needs two.*n_speakers"):
