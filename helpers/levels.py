@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from helpers.evaluation import CVResult, scored_result
 from helpers.models import SpeakerBalanced, make_model
 
-__all__ = ["language_groups", "language_onehot", "level_folds", "nested_cv", "per_language"]
+__all__ = ["language_groups", "language_onehot", "level_folds", "level_scores", "nested_cv", "per_language"]
 
 
 def _has_languages(languages) -> str | None:
@@ -117,6 +117,18 @@ def level_folds(y: Sequence, speakers: Sequence, languages: Sequence | None = No
     if reason is not None:
         notes["language"] = f"language level skipped: {reason}"
     return folds, notes
+
+
+def level_scores(results: Mapping[tuple, CVResult], features: str, model: str) -> dict:
+    """Clip and speaker scores of one feature set x model at every level of a comparison ({} if absent).
+
+    ``results``: the second value of :func:`helpers.evaluation.compare_splits`, keyed by
+    ``(split, features, model)``. Returns ``{split: {"clip": {...}, "speaker": {...}}}``.
+
+    Notebook: 05_modeling
+    """
+    return {split: {"clip": r.clip.as_dict(), "speaker": r.speaker.as_dict()}
+            for (split, f, m), r in results.items() if f == features and m == model}
 
 
 def per_language(result: CVResult, languages: Sequence) -> pd.DataFrame:

@@ -287,7 +287,8 @@ class Task:
 
     ``X``: one row per clip; ``y``: labels (strings); ``groups``: the speaker of each clip;
     ``classes``: the label order; ``years``: age in years (NaN where not known);
-    ``excluded``: one row per reason with the number of clips and speakers left out.
+    ``excluded``: one row per reason with the number of clips and speakers left out (or
+    merged); ``rows``: each row's position in the table given to :func:`prepare_task`.
     """
 
     name: str
@@ -297,6 +298,7 @@ class Task:
     classes: list
     years: np.ndarray
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def n_speakers(self) -> int:
@@ -336,7 +338,7 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
     missing = [c for c in ("speaker", "gender", target, *feature_columns) if c not in table.columns]
     if missing:
         raise KeyError(f"feature table lacks column(s) {missing}")
-    df = table.reset_index(drop=True)
+    df = table.reset_index(drop=True).assign(_task_row=np.arange(len(table)))
     excluded = []
 
     def drop(mask, reason):
@@ -392,4 +394,5 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
     years = pd.to_numeric(df["age_years"], errors="coerce").to_numpy(dtype=float) if "age_years" in df else np.full(len(df), np.nan)
     return Task(name=target, X=X.reset_index(drop=True), y=df[target].astype("object").to_numpy(),
                 groups=df["speaker"].astype(str).to_numpy(), classes=classes, years=years,
-                excluded=pd.DataFrame(excluded, columns=["reason", "clips", "speakers"]))
+                excluded=pd.DataFrame(excluded, columns=["reason", "clips", "speakers"]),
+                rows=df["_task_row"].to_numpy())
