@@ -331,10 +331,10 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
     known. Age: rows with an age group, then only classes with at least ``min_speakers``
     speakers (a class with fewer cannot be in every test fold of ``min_speakers``-fold
     grouped CV: Common Voice's seventies, for example). The merge rule comes first: while
-    the youngest or the oldest age class has fewer than ``merge_below`` speakers (e.g. 15,
+    if the youngest or the oldest age class has fewer than ``merge_below`` speakers (e.g. 15,
     three per test fold of 5-fold CV: fewer give no stable recall), its clips join the
-    neighbouring class and take its name (seventies -> sixties, teens -> twenties), as long
-    as two classes remain; the summary states each merge. Gender: female and male; "other"
+    neighbouring class and take its name (seventies -> sixties, teens -> twenties; one step,
+    as long as two classes remain); the summary states each merge. Gender: female and male; "other"
     and blanks are left out and counted. ``include_gender=True`` adds ``gender_male``
     (1/0) as an input of the age task (rows without a binary gender are then left out).
 
@@ -343,14 +343,14 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
     missing = [c for c in ("speaker", "gender", target, *feature_columns) if c not in table.columns]
     if missing:
         raise KeyError(f"feature table lacks column(s) {missing}")
-    df = table.reset_index(drop=True).assign(_task_row=np.arange(len(table)))
+    df = table.reset_index(drop=True)  # the index keeps each row's position (Task.rows)
     excluded = []
 
     def drop(mask, reason):
         nonlocal df
         if mask.any():
             excluded.append({"reason": reason, "clips": int(mask.sum()), "speakers": int(df.loc[mask, "speaker"].nunique())})
-            df = df.loc[~mask].reset_index(drop=True)
+            df = df.loc[~mask]
 
     binary = ["female", "male"]
     if target == "gender":
@@ -368,7 +368,7 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
         df["age_group"] = df["age_group"].astype("object")
         counts = df.groupby("age_group")["speaker"].nunique()
         for end, inner in ((-1, -2), (0, 1)):  # the oldest class, then the youngest
-            while len(order) > 2 and counts.get(order[end], 0) < merge_below:
+            if len(order) > 2 and counts.get(order[end], 0) < merge_below:
                 small, into = order[end], order[inner]
                 excluded.append({"reason": f"class {small!r} has {int(counts.get(small, 0))} speakers (< {merge_below}): "
                                  f"merged into {into!r}", "clips": int((df["age_group"] == small).sum()),
@@ -400,4 +400,4 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
     return Task(name=target, X=X.reset_index(drop=True), y=df[target].astype("object").to_numpy(),
                 groups=df["speaker"].astype(str).to_numpy(), classes=classes, years=years,
                 excluded=pd.DataFrame(excluded, columns=["reason", "clips", "speakers"]),
-                rows=df["_task_row"].to_numpy())
+                rows=df.index.to_numpy())

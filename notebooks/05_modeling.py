@@ -160,10 +160,9 @@ if ds.info.get("speaker_leakage_possible"):
 # with a handful of speakers gives no stable recall, yet UAR weighs it as much as the
 # twenties, so one rule, stated before any score is seen: **the youngest or oldest class
 # with fewer than `min_class_speakers` speakers (15: three per test fold of 5-fold CV) is
-# merged into its neighbour** (seventies -> sixties, teens -> twenties, repeated while the
-# end class is still too small), and any class left with fewer than `n_splits` speakers
-# (it cannot be in every test fold) is left out. On Common Voice the seventies (4 speakers)
-# and the sixties join the fifties; the summary says so. **Gender**: female and male;
+# merged into its neighbour** (seventies -> sixties, teens -> twenties; one step), and any
+# class left with fewer than `n_splits` speakers (it cannot be in every test fold) is left
+# out. On Common Voice the seventies (4 speakers) join the sixties; the summary says so. **Gender**: female and male;
 # "other" (too few speakers for a class) and blanks are left out and counted.
 
 # %%
