@@ -1,13 +1,8 @@
 """Three levels of honesty: clips at random, speakers held out, whole languages held out; nested CV.
 
 A random split of clips lets a model recognise speakers; a speaker-grouped split still lets
-it recognise the *language* (on Common Voice, contributors' ages differ between language
-communities). :func:`language_groups` joins the languages of every speaker who recorded in
-more than one (union-find), so that holding out a group holds out each of its speakers
-whole; :func:`level_folds` builds the folds of all three levels for one task;
-:func:`language_onehot` is the input of the language-only baseline; :func:`per_language`
-breaks a cross-validated result down by language; :func:`nested_cv` picks C (and the
-feature set) by an inner speaker-grouped ``GridSearchCV`` inside each outer fold.
+it recognise the *language* (Common Voice's contributors differ in age between language
+communities), so the third level holds out whole :func:`language_groups`.
 
 Notebook: 05_modeling
 """
@@ -29,29 +24,15 @@ from helpers.models import SpeakerBalanced, make_model
 __all__ = ["language_groups", "language_onehot", "level_folds", "level_scores", "nested_cv", "per_language"]
 
 
-def _has_languages(languages) -> str | None:
-    """None if ``languages`` can define a language level, else the reason it cannot."""
-    if languages is None:
-        return "the data set has no language column"
-    known = pd.Series(languages).dropna().astype(str)
-    if known.empty:
-        return "no clip has a language"
-    if known.nunique() < 2:
-        return f"every clip has the same language ({known.iloc[0]!r})"
-    return None
-
-
 def language_groups(languages: Sequence, speakers: Sequence) -> np.ndarray:
     """One group label per row: languages joined when a speaker recorded in several of them.
 
-    Union-find over the speaker <-> language graph: two languages share a group if some
-    speaker has clips in both (directly or through a chain of such speakers). The label is
-    the group's languages, sorted and joined by ``+`` (``"de+en"``); a missing language is
-    ``"unknown"``. Holding out whole groups therefore never puts one speaker on both sides.
+    Union-find over speakers and languages (chains join too); the label is the group's
+    languages joined by ``+`` (``"de+en"``); a missing language is ``"unknown"``.
 
     Notebook: 05_modeling
     """
-    lang = pd.Series(languages, dtype=object).where(pd.notna(pd.Series(languages, dtype=object)), "unknown").astype(str)
+    lang = pd.Series(languages, dtype=object).fillna("unknown").astype(str)
     spk = pd.Series(np.asarray(speakers)).astype(str)
     if len(lang) != len(spk):
         raise ValueError(f"languages has {len(lang)} rows but speakers has {len(spk)}")
@@ -68,10 +49,7 @@ def language_groups(languages: Sequence, speakers: Sequence) -> np.ndarray:
             a, b = find(langs[0]), find(other)
             if a != b:
                 parent[max(a, b)] = min(a, b)
-    members: dict[str, list] = {}
-    for v in parent:
-        members.setdefault(find(v), []).append(v)
-    label = {v: "+".join(sorted(members[find(v)])) for v in parent}
+    label = {v: "+".join(sorted(w for w in parent if find(w) == find(v))) for v in parent}
     return lang.map(label).to_numpy(dtype=object)
 
 
@@ -88,11 +66,9 @@ def level_folds(y: Sequence, speakers: Sequence, languages: Sequence | None = No
                 seed: int = 0) -> tuple[dict[str, list], dict[str, str]]:
     """The folds of the three levels: ``random`` clips, speaker-``grouped``, ``language``-grouped.
 
-    ``random``: ``StratifiedKFold`` of clips; ``grouped``: ``StratifiedGroupKFold`` with the
-    speaker as the group; ``language``: ``StratifiedGroupKFold`` with the
-    :func:`language_groups` as the group (as many folds as groups if there are fewer than
-    ``n_splits``, at least 2). Returns the folds (``(train, test)`` pairs by level) and a
-    note per level that was skipped or shrunk, saying why.
+    ``StratifiedKFold`` of clips; ``StratifiedGroupKFold`` by speaker; by
+    :func:`language_groups` (fewer groups than ``n_splits``: one fold per group). Returns
+    ``(train, test)`` pairs by level and a note per level skipped or shrunk, saying why.
 
     Notebook: 05_modeling
     """
@@ -100,8 +76,9 @@ def level_folds(y: Sequence, speakers: Sequence, languages: Sequence | None = No
     X = np.zeros((len(y), 1))
     folds = {"random": list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(X, y)),
              "grouped": list(StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed).split(X, y, speakers))}
-    notes = {}
-    reason = _has_languages(languages)
+    notes, known = {}, pd.Series([] if languages is None else languages, dtype=object).dropna().astype(str)
+    reason = ("the data set has no language column" if languages is None else "no clip has a language" if known.empty
+              else f"every clip has the same language ({known.iloc[0]!r})" if known.nunique() < 2 else None)
     if reason is None:
         groups = language_groups(languages, speakers)
         n_groups = len(set(groups))
@@ -122,8 +99,7 @@ def level_folds(y: Sequence, speakers: Sequence, languages: Sequence | None = No
 def level_scores(results: Mapping[tuple, CVResult], features: str, model: str) -> dict:
     """Clip and speaker scores of one feature set x model at every level of a comparison ({} if absent).
 
-    ``results``: the second value of :func:`helpers.evaluation.compare_splits`, keyed by
-    ``(split, features, model)``. Returns ``{split: {"clip": {...}, "speaker": {...}}}``.
+    ``results``: from :func:`helpers.evaluation.compare_splits`; ``{split: {"clip", "speaker"}}``.
 
     Notebook: 05_modeling
     """
@@ -134,8 +110,7 @@ def level_scores(results: Mapping[tuple, CVResult], features: str, model: str) -
 def per_language(result: CVResult, languages: Sequence) -> pd.DataFrame:
     """Clips, speakers, classes, UAR and accuracy of a cross-validated result, per language.
 
-    Rows of ``result`` and ``languages`` in the same order; sorted by clips. UAR in a language
-    averages the recalls of the classes present in it (one class: its recall).
+    UAR in a language averages the recalls of the classes present in it; sorted by clips.
 
     Notebook: 05_modeling
     """
@@ -152,14 +127,12 @@ def nested_cv(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups: Seq
               n_bootstrap: int = 1000, seed: int = 0, split: str = "grouped") -> tuple[CVResult, pd.DataFrame]:
     """Nested CV: inside each outer fold, an inner speaker-grouped ``GridSearchCV`` picks C and the feature set.
 
-    For every outer ``(train, test)`` fold and every named feature set, ``GridSearchCV(
-    SpeakerBalanced(make_model(model)), {"estimator__model__C": C_values},
-    cv=StratifiedGroupKFold(inner_splits), scoring="balanced_accuracy")`` is fitted on the
-    training speakers only (``groups`` and the speaker weights passed through); the set with
-    the best inner UAR, refitted on the whole training part, predicts the outer test fold.
-    Fits: ``len(folds) * len(feature_sets) * (len(C_values) * inner_splits + 1)``. Returns the
-    result (scored like :func:`helpers.evaluation.evaluate_cv`) and one row per outer fold
-    (``fold``, ``features``, ``C``, ``inner_uar``, ``outer_uar``).
+    Per outer fold and feature set: ``GridSearchCV(SpeakerBalanced(make_model(model)),
+    {"estimator__model__C": C_values}, cv=StratifiedGroupKFold(inner_splits),
+    scoring="balanced_accuracy")`` on the training speakers (groups and weights passed
+    through); the set with the best inner UAR predicts the outer test fold. Fits:
+    ``len(folds) * len(feature_sets) * (len(C_values) * inner_splits + 1)``. Returns the
+    scored result and one row per outer fold (features, C, inner and outer UAR).
 
     Notebook: 05_modeling
     """

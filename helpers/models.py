@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -53,13 +52,8 @@ MODEL_LABELS: dict[str, str] = {"lr": "logistic regression", "svm": "SVM (RBF ke
 #: Sample weightings :func:`sample_weights` knows.
 _WEIGHTINGS: tuple = ("class+speaker", "class", None)
 
-#: scikit-learn before 1.6 names check_array's NaN switch ``force_all_finite``.
-_OLD_SKLEARN = tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 6)
-
-
 def _float_array(X, *, copy: bool = False) -> np.ndarray:
-    nan_ok = {"force_all_finite": "allow-nan"} if _OLD_SKLEARN else {"ensure_all_finite": "allow-nan"}
-    return check_array(X, dtype=float, copy=copy, **nan_ok)
+    return check_array(X, dtype=float, copy=copy, ensure_all_finite="allow-nan")
 
 
 class _ColumnwiseTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -239,11 +233,8 @@ def make_model(
     60 with ``fast``). ``params`` override the model's own parameters (for ``"svm"`` they go
     to the ``SVC``). Fixed hyper-parameters (not tuned on the test folds) keep the
     cross-validated scores honest. Balance classes and speakers with :class:`SpeakerBalanced`
-    (sample weights also reach the SVM's calibration; ``class_weight`` would not). Not Platt
-    scaling: its one sigmoid per class, fitted on decision values of internal folds that
-    hold out blocks of speakers, came out inverted for 17 of 30 classes x folds on six Common
-    Voice languages, and the argmax of those probabilities scored UAR 0.200 where the SVM's
-    own decision scored 0.305 (below chance on speaker-grouped folds: 0.153 vs 1/6).
+    (sample weights also reach the SVM's calibration). Not Platt scaling: on Common Voice
+    its per-class sigmoids came out inverted and scored below chance (see the tests).
 
     Notebook: 05_modeling
     """
