@@ -98,3 +98,33 @@ def test_nested_cv_chooses_per_outer_fold_from_inner_grouped_cv():
     assert list(choices["fold"]) == [1, 2, 3] and set(choices["C"]) <= {0.01, 1.0}
     assert (choices["features"] == "f1 only").all()  # the informative set wins every inner search
     assert result.clip.uar > 0.4 and result.proba.shape == (len(df), 3)
+
+
+def test_the_same_seed_gives_the_same_metrics(tmp_path):
+    from helpers.evaluation import compare_splits
+    from workbook.metrics_json import update_metrics
+
+    df = multilingual(n_speakers=60)
+    texts = []
+    for run in ("a", "b"):
+        folds, notes = level_folds(df["age_group"], df["speaker"], df["language"], n_splits=3, seed=4)
+        table, _ = compare_splits({"f": df[["f1", "f2"]], "language only": language_onehot(df["language"])},
+                                  df["age_group"], df["speaker"], folds, classes=["twenties", "thirties", "fourties"],
+                                  models=("lr", "svm"), n_bootstrap=50, seed=4)
+        assert set(table["split"]) == {"random", "grouped", "language"}
+        texts.append(update_metrics(tmp_path / run, "modeling", {"comparison": table.to_dict("records"),
+                                                                 "notes": notes}).read_text())
+    assert texts[0] == texts[1]
+
+
+def test_predict_says_on_which_level_the_model_was_judged():
+    from workbook.predict import _judged
+
+    score = {"uar": 0.21, "uar_low": 0.17, "uar_high": 0.25}
+    entry = {"evaluation": {"judged_on": "language", "levels": {
+        "random": {"speaker": {**score, "uar": 0.45}}, "grouped": {"speaker": {**score, "uar": 0.27}},
+        "language": {"speaker": score}}}}
+    line = _judged("age", entry)
+    assert line.startswith("the age model was judged on the language-grouped level: speaker UAR 0.210 [0.170, 0.250]")
+    assert "random split of clips 0.450" in line and "speaker-grouped 0.270" in line
+    assert "does not say" in _judged("gender", {})
