@@ -32,6 +32,7 @@ Exploring and modelling (04-06)
 - :mod:`helpers.eda_plots`        figures of the exploratory notebook
 - :mod:`helpers.models`           the pipelines (balanced, CV-safe outlier handling)
 - :mod:`helpers.evaluation`       scores with speaker-bootstrap intervals, speaker votes, comparisons
+- :mod:`helpers.levels`           three levels (random, speaker-, language-grouped), language baseline, nested CV
 - :mod:`helpers.model_plots`      comparison, grid-search and importance figures
 - :mod:`helpers.predict_widgets`  the upload panel
 

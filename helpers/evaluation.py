@@ -40,6 +40,7 @@ __all__ = [
     "mean_class_distance",
     "permutation_importance_grouped",
     "regression_scores",
+    "scored_result",
 ]
 
 
@@ -295,6 +296,14 @@ def evaluate_cv(model, X, y, groups, folds, *, classes: Sequence, n_bootstrap: i
     for j, c in enumerate(classes):
         if c in present:
             proba[:, j] = p[:, present.index(c)]
+    return scored_result(proba, y, groups, classes=classes, n_bootstrap=n_bootstrap, seed=seed, name=name,
+                         features=features, split=split)
+
+
+def scored_result(proba: np.ndarray, y: Sequence, groups: Sequence, *, classes: Sequence, n_bootstrap: int = 1000,
+                  seed: int = 0, name: str = "", features: str = "", split: str = "grouped") -> CVResult:
+    """A :class:`CVResult` from out-of-fold probabilities (columns in ``classes`` order). Notebook: 05_modeling"""
+    y, groups = np.asarray(y), np.asarray(groups)
     pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     clip = score_predictions(y, pred, groups, labels=classes, n_bootstrap=n_bootstrap, seed=seed, level="clip")
     spk = aggregate_by_speaker(proba, groups, classes, y_true=y)
@@ -310,10 +319,9 @@ def compare_splits(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups
                    ) -> tuple[pd.DataFrame, dict[tuple[str, str, str], CVResult]]:
     """Cross-validate every feature set x model on every set of folds, all on the same folds.
 
-    ``folds``: split name -> ``(train, test)`` pairs (e.g. ``{"random": ..., "grouped": ...}``;
-    a ``"language"`` entry from ``StratifiedGroupKFold`` with ``groups=language`` would fit
-    the same way); ``groups``: the speaker of each row. ``feature_sets``: name -> inputs (same
-    rows, in the order of ``y``). ``extra``: model name -> ``(feature set name, estimator)`` or
+    ``folds``: level name -> ``(train, test)`` pairs (:func:`helpers.levels.level_folds`);
+    ``groups``: the speaker of each row; ``feature_sets``: name -> inputs (rows of ``y``, e.g.
+    the language one-hot of the baseline). ``extra``: model name -> ``(feature set name, estimator)`` or
     ``(feature set name, estimator, X)`` for further pipelines, fitted without sample weights
     (as the original was); with ``X`` the pipeline gets its own inputs under that name.
     Returns the table (one row per split x features x model, :meth:`CVResult.row` plus

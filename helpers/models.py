@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -53,13 +52,8 @@ MODEL_LABELS: dict[str, str] = {"lr": "logistic regression", "svm": "SVM (RBF ke
 #: Sample weightings :func:`sample_weights` knows.
 _WEIGHTINGS: tuple = ("class+speaker", "class", None)
 
-#: scikit-learn before 1.6 names check_array's NaN switch ``force_all_finite``.
-_OLD_SKLEARN = tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 6)
-
-
 def _float_array(X, *, copy: bool = False) -> np.ndarray:
-    nan_ok = {"force_all_finite": "allow-nan"} if _OLD_SKLEARN else {"ensure_all_finite": "allow-nan"}
-    return check_array(X, dtype=float, copy=copy, **nan_ok)
+    return check_array(X, dtype=float, copy=copy, ensure_all_finite="allow-nan")
 
 
 class _ColumnwiseTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -233,21 +227,23 @@ def make_model(
     scaling, then the model (the last step is named ``"model"``).
 
     ``name``: ``"lr"`` (logistic regression, ``C=0.1``), ``"svm"`` (RBF SVM, ``C=1``,
-    probabilities by Platt scaling on 3 internal folds) or ``"gb"``
+    probabilities by temperature scaling, ``softmax(decision / T)`` with one ``T`` fitted on
+    3 internal folds, so the most probable class is the SVM's own decision) or ``"gb"``
     (``HistGradientBoostingClassifier``, 100 rounds of 15-leaf trees at learning rate 0.1;
     60 with ``fast``). ``params`` override the model's own parameters (for ``"svm"`` they go
     to the ``SVC``). Fixed hyper-parameters (not tuned on the test folds) keep the
     cross-validated scores honest. Balance classes and speakers with :class:`SpeakerBalanced`
-    (sample weights also reach the SVM's calibration; ``class_weight`` would not).
+    (sample weights also reach the SVM's calibration). Not Platt scaling: on Common Voice
+    its per-class sigmoids came out inverted and scored below chance (see the tests).
 
     Notebook: 05_modeling
     """
     if name == "lr":
         model = LogisticRegression(**{"C": 0.1, "max_iter": 5000, "random_state": seed, **params})
     elif name == "svm":
-        # probabilities by Platt scaling on 3 internal folds (SVC(probability=True) is deprecated)
+        # probabilities by one temperature (monotone: the argmax stays the SVM's decision), not per-class Platt sigmoids
         svc = SVC(**{"C": 1.0, "kernel": "rbf", "gamma": "scale", "random_state": seed, **params})
-        model = CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False)
+        model = CalibratedClassifierCV(svc, method="temperature", cv=3, ensemble=False)
     elif name == "gb":
         model = HistGradientBoostingClassifier(
             **{"max_iter": 60 if fast else 100, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20,
@@ -287,7 +283,8 @@ class Task:
 
     ``X``: one row per clip; ``y``: labels (strings); ``groups``: the speaker of each clip;
     ``classes``: the label order; ``years``: age in years (NaN where not known);
-    ``excluded``: one row per reason with the number of clips and speakers left out.
+    ``excluded``: one row per reason with the number of clips and speakers left out (or
+    merged); ``rows``: each row's position in the table given to :func:`prepare_task`.
     """
 
     name: str
@@ -297,6 +294,7 @@ class Task:
     classes: list
     years: np.ndarray
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def n_speakers(self) -> int:
@@ -310,19 +308,24 @@ class Task:
     def summary(self) -> str:
         lines = [f"{self.name}: {len(self.y)} clips, {self.n_speakers} speakers, {len(self.classes)} classes "
                  f"({', '.join(map(str, self.classes))}), {self.X.shape[1]} features"]
-        lines += [f"  left out: {r.clips} clips / {r.speakers} speakers: {r.reason}" for r in self.excluded.itertuples()]
+        lines += [f"  {'merged' if 'merged into' in r.reason else 'left out'}: {r.clips} clips / {r.speakers} speakers: "
+                  f"{r.reason}" for r in self.excluded.itertuples()]
         return "\n".join(lines)
 
 
 def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target: str = "age_group",
-                 min_speakers: int = 5, include_gender: bool = False) -> Task:
+                 min_speakers: int = 5, include_gender: bool = False, merge_below: int = 0) -> Task:
     """Select the rows and classes of a task from a feature table and count what is left out.
 
     ``table`` needs ``speaker``, ``gender``, ``target`` (``age_group``: an ordered
     categorical, whose order is the class order) and ``feature_columns``; ``age_years`` if
     known. Age: rows with an age group, then only classes with at least ``min_speakers``
     speakers (a class with fewer cannot be in every test fold of ``min_speakers``-fold
-    grouped CV: Common Voice's seventies, for example). Gender: female and male; "other"
+    grouped CV: Common Voice's seventies, for example). The merge rule comes first: while
+    if the youngest or the oldest age class has fewer than ``merge_below`` speakers (e.g. 15,
+    three per test fold of 5-fold CV: fewer give no stable recall), its clips join the
+    neighbouring class and take its name (seventies -> sixties, teens -> twenties; one step,
+    as long as two classes remain); the summary states each merge. Gender: female and male; "other"
     and blanks are left out and counted. ``include_gender=True`` adds ``gender_male``
     (1/0) as an input of the age task (rows without a binary gender are then left out).
 
@@ -331,14 +334,14 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
     missing = [c for c in ("speaker", "gender", target, *feature_columns) if c not in table.columns]
     if missing:
         raise KeyError(f"feature table lacks column(s) {missing}")
-    df = table.reset_index(drop=True)
+    df = table.reset_index(drop=True)  # the index keeps each row's position (Task.rows)
     excluded = []
 
     def drop(mask, reason):
         nonlocal df
         if mask.any():
             excluded.append({"reason": reason, "clips": int(mask.sum()), "speakers": int(df.loc[mask, "speaker"].nunique())})
-            df = df.loc[~mask].reset_index(drop=True)
+            df = df.loc[~mask]
 
     binary = ["female", "male"]
     if target == "gender":
@@ -353,6 +356,17 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
         drop(df["age_group"].isna(), "no age group given")
         present = set(df["age_group"].astype("object"))
         order = [g for g in dtype.categories if g in present]
+        df["age_group"] = df["age_group"].astype("object")
+        counts = df.groupby("age_group")["speaker"].nunique()
+        for end, inner in ((-1, -2), (0, 1)):  # the oldest class, then the youngest
+            if len(order) > 2 and counts.get(order[end], 0) < merge_below:
+                small, into = order[end], order[inner]
+                excluded.append({"reason": f"class {small!r} has {int(counts.get(small, 0))} speakers (< {merge_below}): "
+                                 f"merged into {into!r}", "clips": int((df["age_group"] == small).sum()),
+                                 "speakers": int(counts.get(small, 0))})
+                df.loc[df["age_group"] == small, "age_group"] = into
+                counts = df.groupby("age_group")["speaker"].nunique()
+                order.remove(small)
         if include_gender:
             drop(~df["gender"].astype("object").isin(binary), "gender not female/male (gender is an input)")
     else:
@@ -376,4 +390,5 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
     years = pd.to_numeric(df["age_years"], errors="coerce").to_numpy(dtype=float) if "age_years" in df else np.full(len(df), np.nan)
     return Task(name=target, X=X.reset_index(drop=True), y=df[target].astype("object").to_numpy(),
                 groups=df["speaker"].astype(str).to_numpy(), classes=classes, years=years,
-                excluded=pd.DataFrame(excluded, columns=["reason", "clips", "speakers"]))
+                excluded=pd.DataFrame(excluded, columns=["reason", "clips", "speakers"]),
+                rows=df.index.to_numpy())

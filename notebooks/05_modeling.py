@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -30,9 +32,14 @@
 #   and **unweighted average recall (UAR**, `balanced_accuracy_score`) with a bootstrap 95 %
 #   interval over speakers as the headline, accuracy beside it; then the same model on a
 #   random `StratifiedKFold`, to see the leak;
-# - **one table on the same folds**: random vs speaker-grouped split x original vs full
-#   features x logistic regression, SVM and gradient boosting: the difference is the part
-#   of the score that was speaker recognition;
+# - the **third leak, language**: on multilingual data a speaker-grouped split still lets a
+#   model recognise the language community, so a third level holds out whole languages
+#   (`StratifiedGroupKFold` with `groups=language_groups`);
+# - **one table on the same folds**: three levels (random clips -> speaker-grouped ->
+#   language-grouped) x original vs full features x logistic regression, SVM and gradient
+#   boosting, with a **language-only baseline** beside them: the drops between levels are
+#   what speaker and language recognition gave; hyper-parameters chosen by **nested**
+#   speaker-grouped CV, the choice shown per fold; a per-language breakdown;
 # - combining a speaker's clip predictions; age as a number (MAE) and as ordered groups
 #   (mean class distance); a gender model; which features carry age (permutation
 #   importance); on the synthetic corpus, an **oracle** trained on the true voice parameters.
@@ -58,6 +65,8 @@ n_bootstrap = 1000
 fast = False
 age_include_gender = False
 importance_repeats = 3
+min_class_speakers = 15
+nested_C = [0.01, 0.1, 1.0]
 
 # %% [markdown]
 # `families`: the feature set of the honest models (`"full"`, or `"all"` with eGeMAPS if
@@ -66,6 +75,9 @@ importance_repeats = 3
 # interval. `fast`: a smaller grid for the original pipeline and fewer boosting rounds.
 # `age_include_gender`: give the honest age model gender as an input (off: a new recording
 # does not come with it). `importance_repeats`: shuffles per feature group and fold.
+# `min_class_speakers`: the youngest or oldest age class with fewer speakers is merged into
+# its neighbour (see section 1). `nested_C`: the values of C that the nested
+# cross-validation of section 4 chooses from.
 
 # %%
 import platform
@@ -94,6 +106,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from helpers import levels
 from helpers.evaluation import (
     compare_splits,
     evaluate_cv,
@@ -143,15 +156,19 @@ if ds.info.get("speaker_leakage_possible"):
 # %% [markdown]
 # ## 1. The tasks
 #
-# **Age**: the age groups (in the order of the table's ordered `age_group` column) with
-# enough speakers for grouped cross-validation: a class needs at least one speaker in every
-# test fold, so at least `n_splits` speakers. On Common Voice this leaves out the seventies
-# (4 speakers), and says so. **Gender**: female and male; "other" (too few speakers for a
-# class) and blanks are left out and counted.
+# **Age**: the age groups (in the order of the table's ordered `age_group` column). A class
+# with a handful of speakers gives no stable recall, yet UAR weighs it as much as the
+# twenties, so one rule, stated before any score is seen: **the youngest or oldest class
+# with fewer than `min_class_speakers` speakers (15: three per test fold of 5-fold CV) is
+# merged into its neighbour** (seventies -> sixties, teens -> twenties; one step), and any
+# class left with fewer than `n_splits` speakers (it cannot be in every test fold) is left
+# out. On Common Voice the seventies (4 speakers) join the sixties; the summary says so. **Gender**: female and male;
+# "other" (too few speakers for a class) and blanks are left out and counted.
 
 # %%
 all_inputs = original_features + [c for c in full_features if c not in original_features]
-age = prepare_task(table, all_inputs, min_speakers=n_splits, include_gender=age_include_gender)
+age = prepare_task(table, all_inputs, min_speakers=n_splits, include_gender=age_include_gender,
+                   merge_below=min_class_speakers)
 age_inputs = full_features + (["gender_male"] if age_include_gender else [])
 print(age.summary())
 display(age.counts())
@@ -170,13 +187,14 @@ print(f"chance UAR for {len(age.classes)} age classes: {chance:.3f}")
 # value.
 
 # %%
-orig_rows = table[table["age_group"].isin(age.classes) & table["gender"].isin(["female", "male"])].reset_index(drop=True)
+age_rows = table.iloc[age.rows].assign(age_group=age.y).reset_index(drop=True)  # the task's rows, classes merged
+orig_rows = age_rows[age_rows["gender"].isin(["female", "male"])].reset_index(drop=True)
 z = zscore(orig_rows[original_features].to_numpy(dtype=float), nan_policy="omit")  # NaN (unvoiced f0) never flags
 outlier = (np.abs(z) > 3).any(axis=1)
 kept = orig_rows[~outlier]
 print(f"rows: {len(orig_rows)}; dropped as z-score outliers before the split: {outlier.sum()} "
       f"({outlier.mean():.0%}); per age group:")
-display(orig_rows.assign(dropped=outlier).groupby("age_group", observed=True)
+display(orig_rows.assign(dropped=outlier).groupby("age_group")
         .agg(clips=("dropped", "size"), dropped=("dropped", "sum"), share=("dropped", "mean")))
 
 # %% [markdown]
@@ -260,8 +278,8 @@ original_metrics = {
     "test_uar": orig_uar,
     "n_test_speakers": len(set(spk_test)),
     "test_speakers_also_in_training": len(shared),
-    "excluded_other_classes": int((~table["age_group"].isin(age.classes)).sum()),
-    "excluded_no_binary_gender": int((table["age_group"].isin(age.classes) & ~table["gender"].isin(["female", "male"])).sum()),
+    "excluded_other_classes": int(len(table) - len(age_rows)),
+    "excluded_no_binary_gender": int(len(age_rows) - len(orig_rows)),
 }
 
 # %% [markdown]
@@ -311,19 +329,56 @@ proba_random = cross_val_predict(SpeakerBalanced(honest_lr), X, age.y, cv=random
 pred_random = np.unique(age.y)[proba_random.argmax(axis=1)]
 print(f"random {n_splits}-fold CV:          UAR {balanced_accuracy_score(age.y, pred_random):.3f}, "
       f"accuracy {accuracy_score(age.y, pred_random):.3f}")
-folds = {"random": list(random_cv.split(X, age.y)), "grouped": list(grouped_cv.split(X, age.y, groups=speaker))}
+
+# %% [markdown]
+# ## 3b. The third leak: language
+#
+# Keeping speakers apart is necessary, not sufficient. On multilingual data the people who
+# record in one language differ in age from those who record in another (Common Voice's
+# contributors are older in some language communities than in others), so a model can
+# still score on a speaker-grouped split by recognising the **language**, or the accent and
+# microphones that come with it, and answering with that community's typical age. The test
+# is a third level: **hold out whole languages**. `StratifiedGroupKFold` with
+# `groups=language_groups`, where a speaker who recorded in two languages joins them into
+# one group (`levels.language_groups`: a union-find over speakers and languages), so no
+# speaker is on both sides either; with fewer groups than `n_splits`, as many folds as
+# groups. A data set without languages (no column, all missing, or one language) skips
+# this level and says why.
+
+# %%
+languages = age_rows["language"] if "language" in age_rows else None
+folds, level_notes = levels.level_folds(age.y, speaker, languages, n_splits=n_splits, seed=seed)
+if "language" in folds:
+    language_groups = levels.language_groups(languages, speaker)
+    language_cv = StratifiedGroupKFold(n_splits=len(folds["language"]), shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # some age group lives in fewer language groups than folds
+        proba_language = cross_val_predict(SpeakerBalanced(honest_lr), X, age.y, groups=language_groups, cv=language_cv,
+                                           method="predict_proba", params={"speakers": speaker})
+    pred_language = np.unique(age.y)[proba_language.argmax(axis=1)]
+    print(f"{languages.nunique()} languages in {len(set(language_groups))} groups (speakers in several languages "
+          f"join theirs); language-grouped CV: UAR {balanced_accuracy_score(age.y, pred_language):.3f}, "
+          f"accuracy {accuracy_score(age.y, pred_language):.3f}")
+for note in level_notes.values():
+    print(note)
 for kind, f in folds.items():
     print(f"{kind:8s} folds: {groups_on_both_sides(f, speaker)} of {age.n_speakers} speakers have clips "
           f"on both sides of some fold")
 
 # %% [markdown]
-# ## 4. One table, the same folds
+# ## 4. One table, three levels, the same folds
 #
 # `compare_splits` repeats the steps just shown (`SpeakerBalanced` pipeline,
 # `cross_val_predict` with `predict_proba`, `balanced_accuracy_score`) for every feature
-# set x model on both sets of folds above, and adds a 95 % interval to every score by
-# resampling speakers (clips of one speaker are not independent evidence). The
-# `grouped`/`full`/`lr` row is the number of the previous section.
+# set x model on every level above (random clips -> speaker-grouped -> language-grouped),
+# and adds a 95 % interval to every score by resampling speakers (clips of one speaker are
+# not independent evidence). The `grouped`/`full`/`lr` row is the number of section 3.
+#
+# Beside every model, where the data set has languages, a **language-only baseline**: the
+# same model on the one-hot of the clip's language and nothing else, on the same folds. If
+# it matches the voice features at the speaker-grouped level, those scores may be language
+# recognition too; at the language-grouped level it sees only languages it never trained
+# on and falls to a constant guess, so the voice features must beat chance on their own.
 #
 # Features: the original set (without gender) and the full set; models
 # (`make_model`): the logistic regression above, an RBF SVM and gradient boosting, each
@@ -337,7 +392,8 @@ for kind, f in folds.items():
 
 # %%
 feature_sets = {"original": age.X[original_features], "full": age.X[age_inputs]}
-age_rows = table[table["age_group"].isin(age.classes)].reset_index(drop=True)
+if "language" in folds:
+    feature_sets["language only"] = levels.language_onehot(languages)
 orig_inputs = age_rows[original_features].assign(
     gender_male=age_rows["gender"].astype("object").map({"male": 1.0, "female": 0.0}))
 extra = {}
@@ -348,7 +404,7 @@ comparison, results = compare_splits(feature_sets, age.y, speaker, folds, classe
 display(format_scores(comparison))
 
 # %%
-plot_comparison(comparison, level="clip", chance=chance, title="age, clip level: random vs speaker-grouped split");
+plot_comparison(comparison, level="clip", chance=chance, title="age, clip level: three levels of splitting");
 
 # %% [markdown]
 # How much of each random-split score was speaker recognition: the UAR lost when speakers
@@ -357,7 +413,30 @@ plot_comparison(comparison, level="clip", chance=chance, title="age, clip level:
 # %%
 share = comparison.pivot_table(index=["features", "model"], columns="split", values="clip_uar", sort=False)
 share["drop"] = share["random"] - share["grouped"]
-display(share[["random", "grouped", "drop"]].reset_index())
+if "language" in folds:
+    share["language drop"] = share["grouped"] - share["language"]
+display(share.reset_index())
+
+# %% [markdown]
+# ### Hyper-parameters chosen inside each fold (nested cross-validation)
+#
+# Every model above has fixed hyper-parameters (C=0.1 for the logistic regression), set
+# while looking at one data set. An honest choice is made again inside every outer fold,
+# from the training speakers only: `nested_cv` runs, for each outer speaker-grouped fold
+# and each feature set, `GridSearchCV(SpeakerBalanced(make_model("lr")),
+# {"estimator__model__C": nested_C}, cv=StratifiedGroupKFold(3),
+# scoring="balanced_accuracy")` with `groups=speaker` passed through, keeps the feature set
+# with the best inner UAR and scores it on the outer test speakers. The table shows each
+# fold's choice: if the choices wander, no single setting is clearly best.
+
+# %%
+nested_sets = {"original": age.X[original_features], "full": age.X[age_inputs]}
+n_fits = len(folds["grouped"]) * len(nested_sets) * (len(nested_C) * 3 + 1)
+nested, nested_choices = levels.nested_cv(nested_sets, age.y, speaker, folds["grouped"], classes=age.classes,
+                                          model="lr", C_values=nested_C, n_bootstrap=n_bootstrap, seed=seed)
+display(nested_choices)
+print(f"{n_fits} logistic-regression fits; nested, speaker-grouped: clip {nested.clip}")
+print(f"                                     speaker {nested.speaker}")
 
 # %% [markdown]
 # ## 5. Combining a speaker's clips
@@ -390,6 +469,21 @@ for ax, normalize, fmt, title in ((axes[0], None, "d", "speakers (counts)"),
                                             labels=age.classes, normalize=normalize, values_format=fmt, ax=ax,
                                             cmap="Blues", xticks_rotation=45, colorbar=False)
     ax.set_title(title)
+
+# %% [markdown]
+# ### Where it works: the best model per language
+#
+# The same out-of-fold predictions (speaker-grouped level) split by language: clips,
+# speakers, how many age groups the language has, UAR (the mean recall of the groups
+# present in it) and accuracy. A small language with one age group scores its one recall.
+
+# %%
+if languages is not None:
+    by_language = levels.per_language(best_result, languages)
+    display(by_language)
+else:
+    by_language = pd.DataFrame()
+    print("this data set has no languages: no per-language breakdown")
 
 # %% [markdown]
 # ## 6. Age as a number
@@ -438,17 +532,19 @@ else:
 # %% [markdown]
 # ## 7. A gender model
 #
-# The same three models, the same kind of grouped folds, for female vs male.
+# The same three models at the same three levels (and the language-only baseline), for
+# female vs male.
 
 # %%
-gender_folds = list(grouped_cv.split(gender.X, gender.y, groups=gender.groups))
-gender_results = {
-    m: evaluate_cv(make_model(m, seed=seed, fast=fast), gender.X, gender.y, gender.groups, gender_folds,
-                   classes=gender.classes, n_bootstrap=n_bootstrap, seed=seed, name=m, features=families)
-    for m in ("lr", "svm", "gb")
-}
-gender_table = pd.DataFrame([r.row() for r in gender_results.values()])
+gender_languages = table["language"].iloc[gender.rows] if "language" in table else None
+gender_folds, _ = levels.level_folds(gender.y, gender.groups, gender_languages, n_splits=n_splits, seed=seed)
+gender_sets = {families: gender.X}
+if "language" in gender_folds:
+    gender_sets["language only"] = levels.language_onehot(gender_languages)
+gender_table, gender_all = compare_splits(gender_sets, gender.y, gender.groups, gender_folds, classes=gender.classes,
+                                          models=("lr", "svm", "gb"), n_bootstrap=n_bootstrap, seed=seed, fast=fast)
 display(format_scores(gender_table))
+gender_results = {m: gender_all[("grouped", families, m)] for m in ("lr", "svm", "gb")}
 best_gender = max(gender_results, key=lambda m: gender_results[m].speaker.uar)
 print(f"best gender model: {MODEL_LABELS[best_gender]}: {gender_results[best_gender].clip}")
 
@@ -542,16 +638,21 @@ else:
 age_final = SpeakerBalanced(make_model(best["model"], seed=seed, fast=fast)).fit(X, age.y, speakers=age.groups).estimator_
 gender_final = SpeakerBalanced(make_model(best_gender, seed=seed, fast=fast)).fit(
     gender.X.to_numpy(), gender.y, speakers=gender.groups).estimator_
+judged_on = "language" if "language" in folds else "grouped"  # the most honest level this data set allows
 card = {
     "dataset": dataset,
     "feature_spec": spec,
     "models": {
         "age": {"model": best["model"], "feature_columns": age_inputs, "classes": age.classes,
                 "include_gender": bool(age_include_gender),
-                "grouped_cv": {"clip": best_result.clip.as_dict(), "speaker": best_result.speaker.as_dict()}},
+                "grouped_cv": {"clip": best_result.clip.as_dict(), "speaker": best_result.speaker.as_dict()},
+                "evaluation": {"judged_on": judged_on, "features": best["features"],
+                               "levels": levels.level_scores(results, best["features"], best["model"])}},
         "gender": {"model": best_gender, "feature_columns": list(gender.X.columns), "classes": gender.classes,
                    "grouped_cv": {"clip": gender_results[best_gender].clip.as_dict(),
-                                  "speaker": gender_results[best_gender].speaker.as_dict()}},
+                                  "speaker": gender_results[best_gender].speaker.as_dict()},
+                   "evaluation": {"judged_on": "language" if "language" in gender_folds else "grouped",
+                                  "features": families, "levels": levels.level_scores(gender_all, families, best_gender)}},
     },
     "synthetic": synthetic,
 }
@@ -576,6 +677,16 @@ modeling = {
     "seed": seed,
     "original_pipeline": original_metrics,
     "comparison": comparison.to_dict("records"),
+    "levels": {"age": {"folds": {k: len(v) for k, v in folds.items()}, "notes": level_notes,
+                       "best": levels.level_scores(results, best["features"], best["model"]),
+                       "language_baseline": levels.level_scores(results, "language only", best["model"])},
+               "gender": {"folds": {k: len(v) for k, v in gender_folds.items()},
+                          "best": levels.level_scores(gender_all, families, best_gender),
+                          "language_baseline": levels.level_scores(gender_all, "language only", best_gender)}},
+    "gender_comparison": gender_table.to_dict("records"),
+    "language_breakdown": by_language.to_dict("records"),
+    "nested": {"model": "lr", "C_values": nested_C, "choices": nested_choices.to_dict("records"),
+               "clip": nested.clip.as_dict(), "speaker": nested.speaker.as_dict()},
     "best_age": {"model": best["model"], "features": best["features"],
                  "clip": best_result.clip.as_dict(), "speaker": best_result.speaker.as_dict(), **dist},
     "age_regression": regression,
@@ -599,6 +710,12 @@ if len(orig_grouped):
     print(f"original pipeline, speaker-grouped {n_splits}-fold CV: UAR {r['clip_uar']:.3f} "
           f"[{r['clip_uar_low']:.3f}, {r['clip_uar_high']:.3f}], accuracy {r['clip_accuracy']:.3f}")
 print(f"best honest age model, speaker-grouped, per speaker: {best_result.speaker}")
+for split in ("random", "language"):
+    if (split, best["features"], best["model"]) in results:
+        print(f"  the same model, {split + '-grouped' if split == 'language' else split + ' split'}, per speaker: "
+              f"{results[(split, best['features'], best['model'])].speaker}")
+if ("grouped", "language only", best["model"]) in results:
+    print(f"  language-only baseline, speaker-grouped, per speaker: {results[('grouped', 'language only', best['model'])].speaker}")
 print(f"gender, speaker-grouped: {gender_results[best_gender].clip}")
 
 # %% [markdown]
@@ -612,9 +729,13 @@ print(f"gender, speaker-grouped: {gender_results[best_gender].clip}")
 #   outlier handling inside each fold, balanced classes and speakers, `cross_val_predict`
 #   and UAR (`balanced_accuracy_score`), and saw the same pipeline score higher on a random
 #   `StratifiedKFold`;
-# - put random and grouped splits, original and full features, and three models in one
-#   table on the same folds, with speaker-bootstrap 95 % intervals: the drop between the
-#   splits is what speaker recognition gave;
+# - held out whole languages (a speaker in two languages joins them into one group) and
+#   put three levels, original and full features, three models and a language-only
+#   baseline in one table on the same folds, with speaker-bootstrap 95 % intervals: the
+#   drop from random to speaker-grouped is what speaker recognition gave, the drop from
+#   speaker- to language-grouped what language recognition gave;
+# - chose C and the feature set by nested speaker-grouped CV inside each outer fold, and
+#   broke the best model's score down by language;
 # - combined each speaker's clips into one prediction, scored age as ordered groups and
 #   (where known) in years, built a gender model, and asked which features carry age;
 # - on the synthetic corpus, compared the best model with an oracle that knows the true

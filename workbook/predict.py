@@ -46,6 +46,21 @@ def _label(model_name: str) -> str:
     return "age_group" if model_name == "age" else model_name
 
 
+_LEVEL_NAMES = {"random": "random split of clips", "grouped": "speaker-grouped", "language": "language-grouped"}
+
+
+def _judged(name: str, entry: dict) -> str:
+    """Where the card says a model was judged: its most honest level first, the others beside it."""
+    ev = entry.get("evaluation", {})
+    if not ev.get("levels"):
+        return f"the {name} model's card does not say on which level it was judged (re-run notebook 05)"
+    first, *others = [ev["judged_on"]] + [k for k in ev["levels"] if k != ev["judged_on"]]
+    spk = ev["levels"][first]["speaker"]
+    beside = "; ".join(f"{_LEVEL_NAMES.get(k, k)} {ev['levels'][k]['speaker']['uar']:.3f}" for k in others)
+    return (f"the {name} model was judged on the {_LEVEL_NAMES.get(first, first)} level: speaker UAR {spk['uar']:.3f} "
+            f"[{spk['uar_low']:.3f}, {spk['uar_high']:.3f}]" + (f" ({beside})" if beside else ""))
+
+
 def _proba_in_order(model, X, classes) -> np.ndarray:
     p = model.predict_proba(X)
     where = {c: j for j, c in enumerate(model.classes_)}
@@ -80,6 +95,7 @@ class Predictor:
                 f"the model was trained on features of code version {trained}, this installation computes "
                 f"version {FEATURE_CODE_VERSION}: predictions may be off; re-run notebooks 03-05"
             )
+        notes += [_judged(name, entry) for name, entry in card.get("models", {}).items()]
         return cls(models=models, card=card, job=_feature_job_from_spec(card["feature_spec"]), notes=notes)
 
     def features_of(self, path: str | Path) -> dict:

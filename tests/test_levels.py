@@ -1,0 +1,130 @@
+"""Tests of the three evaluation levels (helpers.levels): language groups, folds, baseline, nested CV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.levels import language_groups, language_onehot, level_folds, nested_cv, per_language
+
+
+def multilingual(n_speakers=120, clips=3, n_languages=8, seed=0):
+    """Speakers in languages whose age mix differs; one speaker records in two languages."""
+    rng = np.random.default_rng(seed)
+    classes = ["twenties", "thirties", "fourties"]
+    rows = []
+    for i in range(n_speakers):
+        lang = f"l{i % n_languages}"
+        bias = (i % n_languages) / (n_languages - 1)  # languages lean young to old
+        c = int(rng.choice(3, p=np.array([1 - bias, 0.5, bias]) / 1.5))
+        for k in range(clips):
+            rows.append({"speaker": f"s{i:03d}", "language": lang, "age_group": classes[c],
+                         "f1": c + rng.normal(0, 1.5), "f2": rng.normal()})
+    df = pd.DataFrame(rows)
+    df.loc[(df["speaker"] == "s000") & (df.index % 3 == 2), "language"] = "l1"  # s000 speaks l0 and l1
+    return df
+
+
+def test_language_groups_merge_a_speaker_who_recorded_in_two_languages():
+    df = multilingual()
+    groups = language_groups(df["language"], df["speaker"])
+    assert set(groups[df["language"].isin(["l0", "l1"])]) == {"l0+l1"}
+    assert set(groups[df["language"] == "l2"]) == {"l2"}
+    assert len(set(groups)) == 7
+    # a chain of speakers joins three languages; a missing language is its own group
+    chained = language_groups(["a", "b", "b", "c", None], ["x", "x", "y", "y", "z"])
+    assert list(chained) == ["a+b+c"] * 4 + ["unknown"]
+
+
+def test_language_groups_never_straddle_folds():
+    df = multilingual()
+    folds, notes = level_folds(df["age_group"], df["speaker"], df["language"], n_splits=5, seed=1)
+    assert set(folds) == {"random", "grouped", "language"} and notes == {}
+    groups = language_groups(df["language"], df["speaker"])
+    tested = np.zeros(len(df), dtype=int)
+    for train, test in folds["language"]:
+        assert not set(groups[train]) & set(groups[test])
+        assert not set(df["speaker"].to_numpy()[train]) & set(df["speaker"].to_numpy()[test])
+        tested[test] += 1
+    assert (tested == 1).all()
+
+
+def test_fewer_language_groups_than_folds_use_as_many_folds_as_groups():
+    df = multilingual(n_languages=3)
+    folds, notes = level_folds(df["age_group"], df["speaker"], df["language"], n_splits=5)
+    assert len(folds["language"]) == 2  # l0+l1 and l2
+    assert "2 language groups: 2 folds instead of 5" in notes["language"]
+
+
+@pytest.mark.parametrize("languages, reason", [
+    (None, "no language column"),
+    ("nan", "no clip has a language"),
+    ("one", "same language ('en')"),
+])
+def test_no_language_skips_the_level_with_a_message(languages, reason):
+    df = multilingual()
+    langs = {None: None, "nan": [np.nan] * len(df), "one": ["en"] * len(df)}[languages]
+    folds, notes = level_folds(df["age_group"], df["speaker"], langs, n_splits=5)
+    assert set(folds) == {"random", "grouped"}
+    assert notes["language"].startswith("language level skipped") and reason in notes["language"]
+
+
+def test_language_baseline_and_per_language_breakdown():
+    from helpers.evaluation import compare_splits
+
+    df = multilingual(n_speakers=160)
+    classes = ["twenties", "thirties", "fourties"]
+    folds, _ = level_folds(df["age_group"], df["speaker"], df["language"], n_splits=4)
+    onehot = language_onehot(df["language"])
+    assert list(onehot.columns) == [f"lang_l{i}" for i in range(8)] and (onehot.sum(axis=1) == 1).all()
+    table, results = compare_splits({"language only": onehot}, df["age_group"], df["speaker"], folds,
+                                    classes=classes, models=("lr",), n_bootstrap=50)
+    uar = table.set_index("split")["clip_uar"]
+    assert uar["grouped"] > 0.45  # the language alone predicts age when languages differ in age mix
+    assert uar["language"] < uar["grouped"]  # an unseen language tells the baseline nothing
+    breakdown = per_language(results[("grouped", "language only", "lr")], df["language"])
+    assert set(breakdown.columns) >= {"language", "clips", "speakers", "uar", "accuracy"}
+    assert breakdown["clips"].sum() == len(df) and breakdown["clips"].is_monotonic_decreasing
+
+
+def test_nested_cv_chooses_per_outer_fold_from_inner_grouped_cv():
+    df = multilingual(n_speakers=90)
+    classes = ["twenties", "thirties", "fourties"]
+    folds, _ = level_folds(df["age_group"], df["speaker"], n_splits=3)
+    sets = {"f1 only": df[["f1"]], "noise only": df[["f2"]]}
+    result, choices = nested_cv(sets, df["age_group"], df["speaker"], folds["grouped"], classes=classes,
+                                C_values=(0.01, 1.0), inner_splits=3, n_bootstrap=20)
+    assert list(choices["fold"]) == [1, 2, 3] and set(choices["C"]) <= {0.01, 1.0}
+    assert (choices["features"] == "f1 only").all()  # the informative set wins every inner search
+    assert result.clip.uar > 0.4 and result.proba.shape == (len(df), 3)
+
+
+def test_the_same_seed_gives_the_same_metrics(tmp_path):
+    from helpers.evaluation import compare_splits
+    from workbook.metrics_json import update_metrics
+
+    df = multilingual(n_speakers=60)
+    texts = []
+    for run in ("a", "b"):
+        folds, notes = level_folds(df["age_group"], df["speaker"], df["language"], n_splits=3, seed=4)
+        table, _ = compare_splits({"f": df[["f1", "f2"]], "language only": language_onehot(df["language"])},
+                                  df["age_group"], df["speaker"], folds, classes=["twenties", "thirties", "fourties"],
+                                  models=("lr", "svm"), n_bootstrap=50, seed=4)
+        assert set(table["split"]) == {"random", "grouped", "language"}
+        texts.append(update_metrics(tmp_path / run, "modeling", {"comparison": table.to_dict("records"),
+                                                                 "notes": notes}).read_text())
+    assert texts[0] == texts[1]
+
+
+def test_predict_says_on_which_level_the_model_was_judged():
+    from workbook.predict import _judged
+
+    score = {"uar": 0.21, "uar_low": 0.17, "uar_high": 0.25}
+    entry = {"evaluation": {"judged_on": "language", "levels": {
+        "random": {"speaker": {**score, "uar": 0.45}}, "grouped": {"speaker": {**score, "uar": 0.27}},
+        "language": {"speaker": score}}}}
+    line = _judged("age", entry)
+    assert line.startswith("the age model was judged on the language-grouped level: speaker UAR 0.210 [0.170, 0.250]")
+    assert "random split of clips 0.450" in line and "speaker-grouped 0.270" in line
+    assert "does not say" in _judged("gender", {})
