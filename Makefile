@@ -33,12 +33,12 @@ CFLAG = $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS))
 help:
 	@sed -n '1,14p' Makefile
 
+# resemblyzer (speaker embeddings) is installed without its metadata's dependencies: webrtcvad
+# needs a compiler (webrtcvad-wheels, a core dependency, gives the same module), `typing` is a backport.
 $(STAMP): pyproject.toml $(wildcard $(CONSTRAINTS))
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x "$(UV)" || $(PY) -m pip install --quiet $(CFLAG) uv
 	$(UV) pip install --python $(PY) --quiet $(CFLAG) -e ".[dev]"
-	# resemblyzer (speaker embeddings) without its metadata's dependencies: webrtcvad needs a
-	# compiler (webrtcvad-wheels, a core dependency, gives the same module) and `typing` is a backport
 	$(UV) pip install --python $(PY) --quiet --no-deps $(CFLAG) resemblyzer
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbook)" >/dev/null
 	@touch $(STAMP)
