@@ -262,7 +262,7 @@ def make_feature_job(families="full", cleaning=None, params: FeatureParams | Non
     """The engine job for these families, cleaning and parameters, checked now (a bad choice
     fails at once rather than on every file).
 
-    Notebook: 03_features, 06_predict
+    Notebook: 03_features, 07_predict
     """
     fams = resolve_families(families)
     if params is None:

@@ -5,7 +5,7 @@ new file through the training's steps (:func:`workbook.workers.process_file`: lo
 resample, clean, check, compute) before the pipelines predict. A file that cannot be read or
 analysed gets a row with ``status="error"`` naming the file and the problem; the others go on.
 
-Notebook: 06_predict (and ``python -m workbook predict``).
+Notebook: 07_predict (and ``python -m workbook predict``).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Predictor:
 
     Build one with :meth:`from_folder`; :meth:`predict_files` returns one row per file.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
 
     models: dict
@@ -70,7 +70,7 @@ class Predictor:
     def from_folder(cls, folder: str | Path) -> "Predictor":
         """Load the model folder notebook 05 saved (``<outputs>/<dataset>/model``).
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         models, card = load_models(folder)
         notes = []
@@ -85,7 +85,7 @@ class Predictor:
     def features_of(self, path: str | Path) -> dict:
         """Feature values of one file, computed as in training. Raises :class:`PredictionError`.
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         path = Path(path)
         if not path.exists():
@@ -113,7 +113,7 @@ class Predictor:
     def predict_one(self, path: str | Path) -> dict:
         """Age group and gender of one file with probabilities. Raises :class:`PredictionError`.
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         values = self.features_of(path)
         out: dict = {"path": str(path), "status": "ok", "error": ""}
@@ -135,7 +135,7 @@ class Predictor:
         row ``path="(all files, one speaker)"`` that combines the successful files'
         probabilities as the evaluation combines a speaker's clips.
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         rows = []
         for p in paths:
@@ -164,7 +164,7 @@ class Predictor:
 def format_prediction(row: dict | pd.Series, card: dict) -> str:
     """One line per file for the command line: age group with probabilities, and gender.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
     row = dict(row)
     if row.get("status") != "ok":

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -12,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 06 · Predict: age group and gender of a new recording
+# # 07 · Predict: age group and gender of a new recording
 #
 # The model of notebook 05, used the way a person would: give it a recording, listen to
 # it, look at it, and read what the model thinks, with its probabilities. You will learn:
