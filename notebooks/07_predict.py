@@ -89,11 +89,7 @@ predictor = Predictor.from_folder(folder)
 card = predictor.card
 for note in predictor.notes:
     print("note:", note)
-for name, entry in card["models"].items():
-    cv = entry.get("grouped_cv", {}).get("speaker", {})
-    print(f"{name}: {entry['model']} on {len(entry['feature_columns'])} features, classes {', '.join(entry['classes'])}; "
-          f"speaker-grouped CV UAR {cv.get('uar', float('nan')):.3f} "
-          f"[{cv.get('uar_low', float('nan')):.3f}, {cv.get('uar_high', float('nan')):.3f}] per speaker")
+print(predictor.describe())  # which model and which features predict each label
 spec = card["feature_spec"]
 print(f"features: families {', '.join(spec['families'])}; pitch by {spec['params']['pitch_method']}; "
       f"analysis rate {spec['params']['sr']} Hz; cleaning: {spec.get('cleaning') or 'none'}")

@@ -87,3 +87,29 @@ def test_missing_package_gives_a_clear_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_resemblyzer)
     with pytest.raises(features.FeatureDependencyError, match="speaker_embedding.*make setup"):
         speaker_encoder()
+
+
+def test_predict_with_an_embedding_model_says_so_and_keeps_its_errors(small_corpus, tmp_path):
+    from helpers.models import SpeakerBalanced, make_model, prepare_task
+    from workbook.datasets import load_dataset
+    from workbook.persistence import save_models
+    from workbook.predict import Predictor
+
+    ds = load_dataset("synthetic", small_corpus, n_speakers=8, clips_per_speaker=2, seed=5)
+    result = extract_features(ds, families=("rhythm", "speaker_embedding"), n_jobs=1, progress=False,
+                              cache_dir=tmp_path / "cache")
+    cols = result.feature_columns("speaker_embedding")
+    task = prepare_task(result.features, cols, target="gender", min_speakers=1)
+    model = SpeakerBalanced(make_model("lr")).fit(task.X.to_numpy(), task.y, speakers=task.groups).estimator_
+    card = {"feature_spec": result.spec, "dataset": "synthetic",
+            "models": {"gender": {"model": "lr", "features": "embedding", "feature_columns": cols, "classes": task.classes,
+                                  "grouped_cv": {"speaker": {"uar": 0.9}}}}}
+    save_models(tmp_path / "model", {"gender": model}, card)
+    predictor = Predictor.from_folder(tmp_path / "model")
+    assert predictor.describe() == ("gender: logistic regression on embedding features (256 columns), "
+                                    "speaker-grouped CV UAR 0.900")
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage")
+    table = predictor.predict_files([ds.manifest["path"].iloc[0], corrupt])
+    assert list(table["status"]) == ["ok", "error"]
+    assert table.loc[0, "gender"] in task.classes and str(corrupt) in table.loc[1, "error"]

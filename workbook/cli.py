@@ -103,6 +103,7 @@ def _predict(args) -> int:
         return 2
     for note in predictor.notes:
         print(f"note: {note}", file=sys.stderr)
+    print(predictor.describe(), file=sys.stderr)
     table = predictor.predict_files(args.files, same_speaker=args.same_speaker)
     for _, row in table.iterrows():
         if args.json:

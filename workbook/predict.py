@@ -21,6 +21,7 @@ import pandas as pd
 
 from helpers.features import FeatureParams
 from helpers.evaluation import aggregate_by_speaker
+from helpers.models import MODEL_LABELS
 from workbook.engine import FEATURE_CODE_VERSION, make_feature_job
 from workbook.persistence import load_models
 from workbook.workers import Job, process_file
@@ -81,6 +82,20 @@ class Predictor:
                 f"version {FEATURE_CODE_VERSION}: predictions may be off; re-run notebooks 03-05"
             )
         return cls(models=models, card=card, job=_feature_job_from_spec(card["feature_spec"]), notes=notes)
+
+    def describe(self) -> str:
+        """Which model and which features predict each label, and its speaker-grouped CV UAR.
+
+        Notebook: 07_predict
+        """
+        lines = []
+        for name, entry in self.card["models"].items():
+            uar = entry.get("grouped_cv", {}).get("speaker", {}).get("uar", float("nan"))
+            model = entry.get("model", "")
+            lines.append(f"{_label(name)}: {MODEL_LABELS.get(model, model or 'a saved model')} on "
+                         f"{entry.get('features', 'hand-crafted')} features ({len(entry['feature_columns'])} columns), "
+                         f"speaker-grouped CV UAR {uar:.3f}")
+        return "\n".join(lines)
 
     def features_of(self, path: str | Path) -> dict:
         """Feature values of one file, computed as in training. Raises :class:`PredictionError`.
