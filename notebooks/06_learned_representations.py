@@ -86,7 +86,7 @@ from workbook.engine import extract_features
 from workbook.feature_table import feature_columns, load_feature_table, load_mel_images, model_feature_columns
 from workbook.metrics_json import update_metrics
 from workbook.paths import run_output_dir
-from workbook.persistence import load_models, save_models
+from workbook.persistence import ModelNotFoundError, load_models, save_models
 
 threadpool_limits(limits=1)
 torch.set_num_threads(1)  # one thread: the same numbers on every run, and fair on a shared machine
@@ -163,11 +163,12 @@ print(f"{len(data)} clips with both: {len(hand_columns)} hand-crafted features, 
 # asked.
 
 # %%
-xy = PCA(n_components=2, random_state=seed).fit_transform(data[emb_columns].to_numpy())
-colourings = [c for c in ("gender", "age_group", "language") if c in data and data[c].nunique() > 1]
+mapped = data[data[emb_columns].notna().all(axis=1)]  # clips whose embedding could be computed
+xy = PCA(n_components=2, random_state=seed).fit_transform(mapped[emb_columns].to_numpy())
+colourings = [c for c in ("gender", "age_group", "language") if c in mapped and mapped[c].nunique() > 1]
 fig, axes = plt.subplots(1, len(colourings), figsize=(4.2 * len(colourings), 3.8), squeeze=False)
 for ax, column in zip(axes[0], colourings):
-    values = data[column].astype("object").fillna("unknown")
+    values = mapped[column].astype("object").fillna("unknown")
     top = values.value_counts().index[:10]  # at most 10 colours; the rest grey
     for i, v in enumerate(top):
         m = (values == v).to_numpy()
@@ -306,12 +307,18 @@ display(format_scores(pd.DataFrame([r.row() for r in gender_results.values()])))
 
 # %%
 model_dir = out_dir / "model"
-models, card = load_models(model_dir)
+try:
+    models, card = load_models(model_dir)
+except ModelNotFoundError:
+    print(f"no saved model in {model_dir}: run notebook 05 first; nothing is saved here")
+    models, card = {}, {"models": {}}
 chosen = {}
 for task, res_by_features, rows_task, inputs in (
     ("age", {f: results[("grouped", f, "lr")] for f in feature_sets}, age, {f: list(X.columns) for f, X in feature_sets.items()}),
     ("gender", gender_results, gender, gender_inputs),
 ):
+    if task not in card["models"]:
+        continue
     name = max(res_by_features, key=lambda f: res_by_features[f].speaker.uar)
     saved_uar = card["models"][task]["grouped_cv"]["speaker"]["uar"]
     best_res = res_by_features[name]
