@@ -24,16 +24,22 @@ OUT ?=
 JOBS ?= 2
 
 STAMP := $(VENV)/.installed
+# uv installs (torch's wheels in about a minute); the one on PATH, else bootstrapped into the venv.
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(VENV)/bin/uv)
+CFLAG = $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS))
 
 .PHONY: setup run test lab data notebooks bench clean help
 
 help:
 	@sed -n '1,14p' Makefile
 
+# resemblyzer (speaker embeddings) is installed without its metadata's dependencies: webrtcvad
+# needs a compiler (webrtcvad-wheels, a core dependency, gives the same module), `typing` is a backport.
 $(STAMP): pyproject.toml $(wildcard $(CONSTRAINTS))
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS)) -e ".[dev]"
+	@test -x "$(UV)" || $(PY) -m pip install --quiet $(CFLAG) uv
+	$(UV) pip install --python $(PY) --quiet $(CFLAG) -e ".[dev]"
+	$(UV) pip install --python $(PY) --quiet --no-deps $(CFLAG) resemblyzer
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbook)" >/dev/null
 	@touch $(STAMP)
 

@@ -12,6 +12,8 @@ engine_original             the engine, the same feature set (family "original")
 engine_full                 the engine, the default full set, 1 worker
 engine_full_2w              the same with 2 joblib worker processes
 engine_full_dask            the same on a Dask local cluster of 2 worker processes
+engine_<family>             one family alone, 1 worker: spectral, voice, rhythm, egemaps,
+                            speaker_embedding (resemblyzer; its model load is start-up)
 engine_*_clean              (with --cleaning PRESET) the engine rows again with that cleaning
 ==========================  =================================================================
 
@@ -48,7 +50,10 @@ from pathlib import Path
 #: Clips handled before timing starts (not counted): enough for every worker to get one.
 N_WARMUP = 4
 
-CONFIGS = ("decode", "original_procedure", "engine_original", "engine_full", "engine_full_2w", "engine_full_dask")
+#: Families timed alone (beside the sets), so their costs per audio second can be compared.
+FAMILY_CONFIGS = ("engine_spectral", "engine_voice", "engine_rhythm", "engine_egemaps", "engine_speaker_embedding")
+CONFIGS = ("decode", "original_procedure", "engine_original", "engine_full", "engine_full_2w", "engine_full_dask",
+           *FAMILY_CONFIGS)
 SR = 16000
 
 
@@ -73,6 +78,8 @@ def _tree_cpu_s() -> float:
 
 def _engine_kwargs(config: str, cleaning: str | None) -> dict:
     families = "original" if config.startswith("engine_original") else "full"
+    if config in FAMILY_CONFIGS:
+        families = config.removeprefix("engine_")
     kw = {"families": families, "cleaning": cleaning, "n_jobs": 1, "backend": "joblib", "progress": False}
     if "_2w" in config:
         kw["n_jobs"] = 2
@@ -287,6 +294,10 @@ def main(argv=None) -> int:
         print(f"    floor: decoding alone runs {ratio('decode', 'engine_full')} faster than the full set")
         print(f"    2 vs 1 joblib workers (full set): {ratio('engine_full_2w', 'engine_full')}")
         print(f"    Dask local cluster (2 workers) vs joblib (2 workers): {ratio('engine_full_dask', 'engine_full_2w')}")
+        fams = [f for f in FAMILY_CONFIGS if f in c and pd.notna(c[f])]
+        if fams:
+            print("    CPU ms per audio s by family (1 worker, decoding included): "
+                  + ", ".join(f"{f.removeprefix('engine_')} {c[f]:.1f}" for f in fams))
     return 0
 
 

@@ -8,7 +8,7 @@ low; trimming with ``librosa.effects.trim``. A cleaning choice is a preset name 
 Notebook 02 saves its choice to ``cleaning.json``; later notebooks read it back with
 :func:`load_cleaning_choice` and apply it with :func:`clean`.
 
-Notebook: 02_cleaning (shown and chosen there), 03_features, 06_predict (applied there).
+Notebook: 02_cleaning (shown and chosen there), 03_features, 07_predict (applied there).
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ def clean(y, sr: int, cleaning: str | Mapping[str, Any] | None = None, *, name: 
     inputs shorter than 0.1 s come back unchanged with a note; clipping is reported (and
     repaired if ``declip``). Impossible inputs raise :class:`CleaningInputError`.
 
-    Notebook: 02_cleaning (each step shown there first), 03_features, 06_predict
+    Notebook: 02_cleaning (each step shown there first), 03_features, 07_predict
     """
     label, p = resolve_cleaning(cleaning)
     sr = _check_sr(sr, name)
@@ -398,7 +398,7 @@ def load_cleaning_choice(folder: str | Path, *, default: str | Mapping[str, Any]
     (or :data:`DEFAULT_CLEANING`), so later notebooks also run on their own; an unreadable
     one raises ``ValueError`` naming it.
 
-    Notebook: 03_features, 06_predict
+    Notebook: 03_features, 07_predict
     """
     path = Path(folder) / _CHOICE_FILE
     if not path.is_file():

@@ -163,7 +163,7 @@ def aggregate_by_speaker(proba: np.ndarray, groups: Sequence, classes: Sequence,
     speaker (sorted by speaker id) with ``speaker``, ``n_clips``, ``p_<class>`` (renormalised),
     ``predicted`` and, if ``y_true`` is given, ``true`` (the speaker's most frequent label).
 
-    Notebook: 05_modeling, 06_predict
+    Notebook: 05_modeling, 07_predict
     """
     proba = np.asarray(proba, dtype=float)
     classes = list(classes)

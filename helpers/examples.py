@@ -11,7 +11,7 @@
 Both return manifest rows (absolute ``path``) plus a ``label`` column for figure titles;
 choices are deterministic (sorted, no randomness).
 
-Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 06_predict
+Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 07_predict
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def pick_example_clips(ds, *, n: int = 4) -> pd.DataFrame:
 
     Raises ``FileNotFoundError`` if examples.csv names a file that does not exist.
 
-    Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 06_predict
+    Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 07_predict
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")

@@ -2,19 +2,20 @@
 
 A *family* is a group of features computed together (columns get the family's prefix):
 
-============  ========  ==================================================================
-family        prefix    features (module)
-============  ========  ==================================================================
-original      orig_     onsets, duration, tempo, f0 stats, 128 mel means (:mod:`helpers.original`)
-spectral      spec_     MFCC + delta stats, spectral shape (:mod:`helpers.spectral_features`)
-voice         voice_    jitter, shimmer, HNR, F1-F3, vocal-tract length, tremor (:mod:`helpers.voice`)
-rhythm        rhythm_   voiced fraction, pauses, syllable nuclei, rates (:mod:`helpers.rhythm`)
-egemaps       egemaps_  the 88 eGeMAPS v02 functionals (openSMILE), off by default
-============  ========  ==================================================================
+==================  ========  ============================================================
+family              prefix    features (module)
+==================  ========  ============================================================
+original            orig_     onsets, duration, tempo, f0 stats, 128 mel means (:mod:`helpers.original`)
+spectral            spec_     MFCC + delta stats, spectral shape (:mod:`helpers.spectral_features`)
+voice               voice_    jitter, shimmer, HNR, F1-F3, vocal-tract length, tremor (:mod:`helpers.voice`)
+rhythm              rhythm_   voiced fraction, pauses, syllable nuclei, rates (:mod:`helpers.rhythm`)
+egemaps             egemaps_  the 88 eGeMAPS v02 functionals (openSMILE), off by default
+speaker_embedding   emb_      a 256-number GE2E speaker embedding (resemblyzer), off by default
+==================  ========  ============================================================
 
 Named sets: ``"original"``, ``"full"`` (the default: original + spectral + voice + rhythm)
-and ``"all"`` (full + egemaps). The pitch track and the Praat Sound are computed once per
-clip and shared by the families that need them. The engine (:func:`workbook.engine.extract_features`)
+and ``"all"`` (full + egemaps + speaker_embedding). The pitch track and the Praat Sound are
+computed once per clip and shared by the families that need them. The engine (:func:`workbook.engine.extract_features`)
 runs :func:`compute_features` over a whole data set.
 
 Notebook: 03_features
@@ -43,6 +44,7 @@ __all__ = [
     "FeatureDependencyError",
     "FeatureParams",
     "check_egemaps",
+    "speaker_encoder",
     "compute_features",
     "resolve_families",
 ]
@@ -54,13 +56,14 @@ FAMILY_PREFIX: dict[str, str] = {
     "voice": "voice_",
     "rhythm": "rhythm_",
     "egemaps": "egemaps_",
+    "speaker_embedding": "emb_",
 }
 
 #: Named sets of families.
 FAMILY_SETS: dict[str, tuple[str, ...]] = {
     "original": ("original",),
     "full": ("original", "spectral", "voice", "rhythm"),
-    "all": ("original", "spectral", "voice", "rhythm", "egemaps"),
+    "all": ("original", "spectral", "voice", "rhythm", "egemaps", "speaker_embedding"),
 }
 
 #: The default feature set.
@@ -158,6 +161,45 @@ def check_egemaps():
     return _SMILE
 
 
+_ENCODER = None
+
+#: Shortest speech (s, after resemblyzer's voice-activity trim) that gets a speaker embedding.
+MIN_EMBEDDING_SPEECH_S = 0.5
+
+
+def speaker_encoder():
+    """resemblyzer's GE2E ``VoiceEncoder`` on the CPU, with the weights its package ships
+    (``pretrained.pt``: nothing is downloaded), made once per process with torch held to one
+    thread (the engine already runs one process per core). Raises
+    :class:`FeatureDependencyError` if resemblyzer or torch cannot be imported.
+
+    Notebook: 06_learned_representations
+    """
+    global _ENCODER
+    if _ENCODER is None:
+        try:
+            import torch  # optional heavy dependencies, imported only when the family is asked for
+            from resemblyzer import VoiceEncoder
+        except Exception as exc:
+            raise FeatureDependencyError(
+                f"feature family 'speaker_embedding' needs resemblyzer and torch, which cannot be imported here "
+                f"({type(exc).__name__}: {exc}). `make setup` installs them; or leave 'speaker_embedding' out."
+            ) from exc
+        torch.set_num_threads(1)
+        _ENCODER = VoiceEncoder("cpu", verbose=False).eval()
+    return _ENCODER
+
+
+def _speaker_embedding(c: "_Clip") -> dict:
+    from resemblyzer import preprocess_wav, sampling_rate
+
+    wav = preprocess_wav(c.y, source_sr=c.sr)  # to 16 kHz, level normalised, long pauses cut (webrtcvad)
+    if len(wav) < MIN_EMBEDDING_SPEECH_S * sampling_rate:
+        raise ValueError(f"too short for a speaker embedding: {len(wav) / sampling_rate:.2f} s of speech after "
+                         f"the voice-activity trim, needs at least {MIN_EMBEDDING_SPEECH_S:.2f} s")
+    return {f"{i:03d}": v for i, v in enumerate(speaker_encoder().embed_utterance(wav))}
+
+
 class _Clip:
     """One clip and what several families share (the Praat Sound, the pitch track), made on first use."""
 
@@ -195,6 +237,7 @@ _FAMILIES: dict[str, Callable[[_Clip], dict]] = {
                                       fmax_hz=c.params.fmax_hz, max_formant_hz=c.params.max_formant_hz),
     "rhythm": _rhythm,
     "egemaps": _egemaps,
+    "speaker_embedding": _speaker_embedding,
 }
 
 

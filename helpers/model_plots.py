@@ -4,7 +4,7 @@ Every function takes ``ax=None`` (or ``fig=None`` for multi-panel figures), crea
 only when none is given, and returns what it drew. Confusion matrices need no helper:
 notebook 05 draws them with scikit-learn's ``ConfusionMatrixDisplay``.
 
-Notebook: 05_modeling, 06_predict
+Notebook: 05_modeling, 07_predict
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def plot_probabilities(proba: Sequence[float], classes: Sequence[str], *, ax: Ax
                        title: str = "") -> Axes:
     """Bars of one prediction's class probabilities, the most likely class highlighted.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
     ax = _ax(ax, (5.0, 2.6))
     p = np.asarray(proba, dtype=float)
@@ -149,7 +149,7 @@ def plot_prediction(y: np.ndarray, sr: int, row: Mapping, card: Mapping, *, fig:
     ``age_group``, ``gender``, ``p_<class>``; ``error`` if it failed); ``card``: the model
     card (for the class order).
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
     if fig is None:
         fig = plt.figure(figsize=(11.0, 3.0))

@@ -14,7 +14,7 @@ transformer that clips at mean ± k s.d. learnt on the training data, nor one th
 skewed columns to log on the training data (``FunctionTransformer(np.log1p)`` logs every
 column, including the negative ones).
 
-Notebook: 05_modeling (and 06_predict, through the saved pipelines)
+Notebook: 05_modeling (and 07_predict, through the saved pipelines)
 """
 
 from __future__ import annotations

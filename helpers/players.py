@@ -61,7 +61,7 @@ def audio_player(y: np.ndarray, sr: int, label: str | None = None) -> Audio | HT
     Without ``label`` it is the ``Audio`` object itself; with one, an ``HTML`` block with
     the label above the player. Display it as a cell's last expression.
 
-    Notebook: 01_signal_anatomy, 03_features, 06_predict
+    Notebook: 01_signal_anatomy, 03_features, 07_predict
     """
     player = Audio(data=_encode_mp3(y, sr))
     player.mimetype = "audio/mpeg"  # Audio assumes WAV for raw bytes

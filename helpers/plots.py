@@ -236,7 +236,7 @@ def plot_spectrogram(
     is the filterbank's top) or ``"mfcc"`` (coefficient index, a symmetric colour scale
     that lets coefficient 0 saturate). Share ``vmin``/``vmax`` across panels to compare.
 
-    Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 06_predict
+    Notebook: 01_signal_anatomy, 02_cleaning, 03_features, 07_predict
     """
     if kind not in _COLORBAR_LABELS:
         raise ValueError(f"kind must be one of {sorted(_COLORBAR_LABELS)}, got {kind!r}")

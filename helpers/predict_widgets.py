@@ -1,12 +1,12 @@
-"""The upload panel of notebook 06: upload a recording, hear it, see it and its prediction.
+"""The upload panel of notebook 07: upload a recording, hear it, see it and its prediction.
 
 The uploaded bytes are written to a temporary folder (outside the project: recordings are
 never copied into the repository) and predicted by the ``Predictor`` the notebook passes
 in, so an unreadable upload gets the same clear error as on the command line. The panel
 draws into ``HTML`` and ``Image`` widgets (never a capturing ``Output``, which can stall
-headless runs); notebook 06 shows the same figure statically for the example clips.
+headless runs); notebook 07 shows the same figure statically for the example clips.
 
-Notebook: 06_predict
+Notebook: 07_predict
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class UploadPanel(widgets.VBox):
     ``predictor``: a ``workbook.predict.Predictor`` (anything with ``predict_files(paths)``,
     ``card`` and ``job.sr``). ``results`` holds the prediction row of every file shown.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
 
     def __init__(self, predictor):

@@ -47,7 +47,7 @@
 # **Needs:** the feature table of notebook 03 (`features.parquet`, `features_spec.json`);
 # if missing, the same engine computes it here. **Writes** the final models (skops) and
 # their card to `model/`, and every headline number to `metrics.json`, in the run's output
-# folder; notebook 06 and `python -m workbook predict` load the model from there.
+# folder; notebook 07 and `python -m workbook predict` load the model from there.
 
 # %% tags=["parameters"]
 dataset = "synthetic"
@@ -743,5 +743,5 @@ print(f"gender, speaker-grouped: {gender_results[best_gender].clip}")
 #
 # **Wrote:** `model/age_model.skops`, `model/gender_model.skops` and `model/model_card.json`
 # (feature columns, classes, feature spec, scores), and the `modeling` section of
-# `metrics.json`, in the run's output folder. Notebook 06 loads the model to predict new
+# `metrics.json`, in the run's output folder. Notebook 07 loads the model to predict new
 # recordings.

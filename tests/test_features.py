@@ -364,7 +364,7 @@ def test_tremor_depth_ranks_random_speakers():
 def test_resolve_families():
     assert resolve_families("full") == ("original", "spectral", "voice", "rhythm")
     assert resolve_families(["original", "egemaps"]) == ("original", "egemaps")
-    assert resolve_families(["full", "egemaps"]) == resolve_families("all")
+    assert resolve_families(["full", "egemaps", "speaker_embedding"]) == resolve_families("all")
     with pytest.raises(ValueError, match="unknown feature family"):
         resolve_families("loudness")
 

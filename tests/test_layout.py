@@ -30,6 +30,7 @@ REQUIRED_CALLS = {
     "04": ["np.log1p", "zscore(", ".corr(", "sns.histplot", "sns.heatmap"],
     "05": ["train_test_split", "StratifiedGroupKFold", "cross_val_predict", "balanced_accuracy_score",
            "Pipeline("],
+    "06": ["preprocess_wav(", "VoiceEncoder(", "embed_utterance(", "return_partials=True", "StratifiedGroupKFold", "PCA("],
 }
 
 MAX_TOTAL_LINES = 10_000

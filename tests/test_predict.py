@@ -2,7 +2,7 @@
 (workbook.cli.main): a generated clip, a corrupt file, a stereo 44.1 kHz file.
 
 A small model is trained here on features the engine extracts from a tiny synthetic corpus,
-saved with skops, and loaded back the way notebook 06 and the command line load it.
+saved with skops, and loaded back the way notebook 07 and the command line load it.
 """
 
 from __future__ import annotations

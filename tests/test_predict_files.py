@@ -1,10 +1,10 @@
-"""Files that are not what they seem, predicted as notebook 06 and the command line predict them.
+"""Files that are not what they seem, predicted as notebook 07 and the command line predict them.
 
 A small model is trained on a tiny synthetic corpus (the steps of notebook 05:
 ``prepare_task``, ``SpeakerBalanced(make_model(...))``, ``save_models``), then fed a batch
 of a good clip, a stereo 44.1 kHz copy of it and a file that only claims to be audio,
 through ``Predictor.predict_files``, ``python -m workbook predict`` (``predict_main``)
-and notebook 06's upload panel.
+and notebook 07's upload panel.
 """
 
 from __future__ import annotations

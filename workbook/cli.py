@@ -11,7 +11,7 @@ Exit status: 0 on success; 1 when a notebook failed, no file could be analysed (
 a file could not be predicted (predict: the others are still printed); 2 for bad arguments
 or parameters, or when no model could be loaded.
 
-Notebook: none (this drives them all); 06_predict shows ``predict``.
+Notebook: none (this drives them all); 07_predict shows ``predict``.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def _predict(args) -> int:
         return 2
     for note in predictor.notes:
         print(f"note: {note}", file=sys.stderr)
+    print(predictor.describe(), file=sys.stderr)
     table = predictor.predict_files(args.files, same_speaker=args.same_speaker)
     for _, row in table.iterrows():
         if args.json:
@@ -178,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: the process's arguments); return the exit status.
 
-    Notebook: 06_predict (``main(["predict", ...])``)
+    Notebook: 07_predict (``main(["predict", ...])``)
     """
     try:
         args = _parser().parse_args(argv)

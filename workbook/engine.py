@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.cleaning import CLEANING_VERSION, resolve_cleaning
-from helpers.features import FAMILY_PREFIX, FeatureParams, check_egemaps, compute_features, resolve_families
+from helpers.features import FAMILY_PREFIX, FeatureParams, check_egemaps, compute_features, resolve_families, speaker_encoder
 from workbook.cache import KEY, FileHasher, ShardStore, spec_key
 from workbook.paths import data_root
 from workbook.workers import BACKENDS, Job, compute_rows
@@ -262,7 +262,7 @@ def make_feature_job(families="full", cleaning=None, params: FeatureParams | Non
     """The engine job for these families, cleaning and parameters, checked now (a bad choice
     fails at once rather than on every file).
 
-    Notebook: 03_features, 06_predict
+    Notebook: 03_features, 07_predict
     """
     fams = resolve_families(families)
     if params is None:
@@ -271,6 +271,8 @@ def make_feature_job(families="full", cleaning=None, params: FeatureParams | Non
         params = FeatureParams(**{**params.as_dict(), **param_overrides})
     if "egemaps" in fams:
         check_egemaps()
+    if "speaker_embedding" in fams:
+        speaker_encoder()
     return _FeatureJob(sr=params.sr, cleaning=resolve_cleaning_params(cleaning), min_duration_s=params.min_duration_s,
                        silence_dbfs=params.silence_dbfs, families=fams, params=params)
 

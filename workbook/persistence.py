@@ -6,7 +6,7 @@ and builds only the types the caller trusts: :data:`TRUSTED_TYPES` beyond its de
 ``gender_model.skops`` and ``model_card.json`` (feature columns in order, classes, the
 feature spec, the training data set, the headline scores, library versions).
 
-Notebook: 05_modeling (saves), 06_predict (loads)
+Notebook: 05_modeling (saves), 07_predict (loads)
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def save_pipeline(path: str | Path, model) -> Path:
 def load_pipeline(path: str | Path):
     """Load one skops model file, refusing types outside :data:`TRUSTED_TYPES`.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
     path = Path(path)
     if not path.is_file():
@@ -123,7 +123,7 @@ def save_models(folder: str | Path, models: dict, card: dict) -> dict[str, Path]
 def read_card(folder: str | Path) -> dict:
     """The model card of a saved model folder.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
     path = Path(folder) / _CARD_FILENAME
     if not path.is_file():
@@ -140,7 +140,7 @@ def read_card(folder: str | Path) -> dict:
 def load_models(folder: str | Path) -> tuple[dict, dict]:
     """Load every pipeline named in a folder's card: ``({"age": pipeline, ...}, card)``.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
     card = read_card(folder)
     models = {name: load_pipeline(Path(folder) / entry["file"]) for name, entry in card.get("models", {}).items()}

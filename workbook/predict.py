@@ -5,7 +5,7 @@ new file through the training's steps (:func:`workbook.workers.process_file`: lo
 resample, clean, check, compute) before the pipelines predict. A file that cannot be read or
 analysed gets a row with ``status="error"`` naming the file and the problem; the others go on.
 
-Notebook: 06_predict (and ``python -m workbook predict``).
+Notebook: 07_predict (and ``python -m workbook predict``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pandas as pd
 
 from helpers.features import FeatureParams
 from helpers.evaluation import aggregate_by_speaker
+from helpers.models import MODEL_LABELS
 from workbook.engine import FEATURE_CODE_VERSION, make_feature_job
 from workbook.persistence import load_models
 from workbook.workers import Job, process_file
@@ -73,7 +74,7 @@ class Predictor:
 
     Build one with :meth:`from_folder`; :meth:`predict_files` returns one row per file.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
 
     models: dict
@@ -85,7 +86,7 @@ class Predictor:
     def from_folder(cls, folder: str | Path) -> "Predictor":
         """Load the model folder notebook 05 saved (``<outputs>/<dataset>/model``).
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         models, card = load_models(folder)
         notes = []
@@ -98,10 +99,24 @@ class Predictor:
         notes += [_judged(name, entry) for name, entry in card.get("models", {}).items()]
         return cls(models=models, card=card, job=_feature_job_from_spec(card["feature_spec"]), notes=notes)
 
+    def describe(self) -> str:
+        """Which model and which features predict each label, and its speaker-grouped CV UAR.
+
+        Notebook: 07_predict
+        """
+        lines = []
+        for name, entry in self.card["models"].items():
+            uar = entry.get("grouped_cv", {}).get("speaker", {}).get("uar", float("nan"))
+            model = entry.get("model", "")
+            lines.append(f"{_label(name)}: {MODEL_LABELS.get(model, model or 'a saved model')} on "
+                         f"{entry.get('features', 'hand-crafted')} features ({len(entry['feature_columns'])} columns), "
+                         f"speaker-grouped CV UAR {uar:.3f}")
+        return "\n".join(lines)
+
     def features_of(self, path: str | Path) -> dict:
         """Feature values of one file, computed as in training. Raises :class:`PredictionError`.
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         path = Path(path)
         if not path.exists():
@@ -129,7 +144,7 @@ class Predictor:
     def predict_one(self, path: str | Path) -> dict:
         """Age group and gender of one file with probabilities. Raises :class:`PredictionError`.
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         values = self.features_of(path)
         out: dict = {"path": str(path), "status": "ok", "error": ""}
@@ -151,7 +166,7 @@ class Predictor:
         row ``path="(all files, one speaker)"`` that combines the successful files'
         probabilities as the evaluation combines a speaker's clips.
 
-        Notebook: 06_predict
+        Notebook: 07_predict
         """
         rows = []
         for p in paths:
@@ -180,7 +195,7 @@ class Predictor:
 def format_prediction(row: dict | pd.Series, card: dict) -> str:
     """One line per file for the command line: age group with probabilities, and gender.
 
-    Notebook: 06_predict
+    Notebook: 07_predict
     """
     row = dict(row)
     if row.get("status") != "ok":

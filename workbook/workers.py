@@ -5,7 +5,7 @@
 job, returning a cache row that records the first failing step instead of raising.
 :func:`compute_rows` runs it in joblib worker processes or on a Dask cluster.
 
-Notebook: 03_features (through :mod:`workbook.engine`), 06_predict (one file at a time).
+Notebook: 03_features (through :mod:`workbook.engine`), 07_predict (one file at a time).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def process_file(path: str, content_key: str, job: Job) -> dict:
     of [stage, message]), ``_loaded_s`` (decoded duration, s), ``_compute_s`` (wall time,
     s) and the computed values.
 
-    Notebook: 03_features, 06_predict
+    Notebook: 03_features, 07_predict
     """
     t0 = time.perf_counter()
     row: dict[str, Any] = {KEY: content_key, "_status": "ok", "_errors": "", "_loaded_s": math.nan, "_compute_s": math.nan}

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -12,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 06 · Predict: age group and gender of a new recording
+# # 07 · Predict: age group and gender of a new recording
 #
 # The model of notebook 05, used the way a person would: give it a recording, listen to
 # it, look at it, and read what the model thinks, with its probabilities. You will learn:
@@ -87,11 +89,7 @@ predictor = Predictor.from_folder(folder)
 card = predictor.card
 for note in predictor.notes:
     print("note:", note)
-for name, entry in card["models"].items():
-    cv = entry.get("grouped_cv", {}).get("speaker", {})
-    print(f"{name}: {entry['model']} on {len(entry['feature_columns'])} features, classes {', '.join(entry['classes'])}; "
-          f"speaker-grouped CV UAR {cv.get('uar', float('nan')):.3f} "
-          f"[{cv.get('uar_low', float('nan')):.3f}, {cv.get('uar_high', float('nan')):.3f}] per speaker")
+print(predictor.describe())  # which model and which features predict each label
 spec = card["feature_spec"]
 print(f"features: families {', '.join(spec['families'])}; pitch by {spec['params']['pitch_method']}; "
       f"analysis rate {spec['params']['sr']} Hz; cleaning: {spec.get('cleaning') or 'none'}")
