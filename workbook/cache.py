@@ -64,12 +64,13 @@ def content_sha1(path: str | Path) -> str:
     Notebook: 03_features
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opened like this does not wait for a writer
-    with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder, not an audio file", str(path))
-        if not stat.S_ISREG(mode):
-            raise NotRegularFileError(errno.EINVAL, "not a regular file (a device, pipe or socket); not read", str(path))
+        raise NotRegularFileError(errno.EINVAL, "not a regular file (a device, pipe or socket); not read", str(path))
+    with os.fdopen(fd, "rb") as fh:
         return hashlib.file_digest(fh, "sha1").hexdigest()
 
 
