@@ -158,7 +158,7 @@ def load_models(folder: str | Path) -> tuple[dict, dict]:
         try:
             path, classes = (folder / entry["file"]).resolve(), [str(c) for c in entry["classes"]]
         except (KeyError, TypeError) as exc:
-            raise ModelFileError(f"{folder / _CARD_FILENAME}: models.{name} needs 'file' and 'classes' ({exc!r})") from exc
+            raise ModelFileError(f"{folder / _CARD_FILENAME}: models.{name} needs 'file' and 'classes' ({exc!r}); refused") from exc
         if path.parent != folder:
             raise ModelFileError(f"{folder / _CARD_FILENAME}: models.{name} names {entry['file']!r}, outside the model "
                                  "folder; a card may only name files beside it. Refused")
