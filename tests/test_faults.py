@@ -178,3 +178,31 @@ def test_workers_exit_soon_after_their_parent_is_killed(faulty, tmp_path):
     for w in alive:
         os.kill(int(w), signal.SIGKILL)
     assert not alive and time.monotonic() - killed < 5
+
+
+KILLED_RUN_SCRIPT = """
+import os, signal, sys
+from workbook.engine import extract_features
+from workbook.sources.folder_csv import load_folder_csv
+
+def die(shard, n_done):
+    if n_done >= 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+ds = load_folder_csv(sys.argv[1], path_column="file", speaker_column="speaker", audio_dir="recordings", n_jobs=1)
+extract_features(ds, families="original", n_jobs=2, cache_dir=sys.argv[2], shard_size=1, progress=False, on_shard=die)
+"""
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_tables_of_an_uninterrupted_run(faulty, tmp_path):
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_RUN_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), str(faulty), str(tmp_path / "cache")], capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == -9, proc.stderr
+    resumed = extract(load(faulty), tmp_path / "cache")
+    assert resumed.stats.n_cached >= 3
+    fresh = extract(load(faulty), tmp_path / "fresh")
+    pd.testing.assert_frame_equal(resumed.features, fresh.features)
+    pd.testing.assert_frame_equal(resumed.errors, fresh.errors)
