@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import os
-import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -23,12 +22,14 @@ from typing import Any, Iterator
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib._parallel_backends import LokyBackend
 from joblib.externals.loky.process_executor import BrokenProcessPool
 from threadpoolctl import threadpool_limits
 
 from helpers.audio import AudioLoadError, audio_info, load_audio
 from helpers.cleaning import clean
 from workbook.cache import KEY
+from workbook.watchdog import watch_parent
 
 __all__ = []  # internal to the package: nothing here is meant for notebooks
 
@@ -152,16 +153,16 @@ def _joblib_rows(tasks, job: Job, n_jobs: int) -> Iterator[dict]:
             for path, key in tasks:
                 yield process_file(path, key, job)
         return
-    todo, parent = list(tasks), os.getpid()
+    todo = list(tasks)
     while todo:  # a worker killed (the OOM killer) breaks the pool: finish the rest in a fresh one
         sent, done = [], set()
 
         def feed(batch):
             for path, key in batch:
                 sent.append((path, key))
-                yield delayed(_in_worker)(parent, path, key, job)
+                yield delayed(process_file)(path, key, job)
 
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size=1)
+        parallel = _parallel(n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size=1)
         try:
             for row in parallel(feed(todo)):
                 done.add(row[KEY])
@@ -171,7 +172,7 @@ def _joblib_rows(tasks, job: Job, n_jobs: int) -> Iterator[dict]:
             todo = todo[len(sent):]
             for path, key in (t for t in sent if t[1] not in done):  # the files in flight: each alone
                 try:
-                    yield Parallel(n_jobs=2)([delayed(_in_worker)(parent, path, key, job)])[0]
+                    yield _parallel(2)([delayed(process_file)(path, key, job)])[0]  # 2: a process, not this one
                 except BrokenProcessPool as exc:
                     yield _died(key, exc)
 
@@ -182,22 +183,9 @@ def _died(key: str, exc: Exception) -> dict:
             f"({type(exc).__name__})"]]), "_loaded_s": math.nan, "_compute_s": math.nan}
 
 
-def _in_worker(parent: int, path: str, key: str, job: Job) -> dict:
-    """:func:`process_file` in a worker process that exits within a second of its parent's death."""
-    global _WATCHDOG
-    if _WATCHDOG is None and os.getpid() != parent:
-        _WATCHDOG = threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True)
-        _WATCHDOG.start()
-    return process_file(path, key, job)
-
-
-_WATCHDOG: threading.Thread | None = None
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)  # the parent died (killed, out of memory): nobody will read this worker's results
+def _parallel(n_jobs: int, **kwargs) -> Parallel:
+    """joblib's loky pool whose workers exit within a second of this process's death."""
+    return Parallel(n_jobs=n_jobs, backend=LokyBackend(initializer=watch_parent, initargs=(os.getpid(),)), **kwargs)
 
 
 def _dask_client(scheduler, n_jobs: int):
