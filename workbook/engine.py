@@ -219,8 +219,9 @@ def run_job(
 class ExtractionResult:
     """Output of :func:`extract_features`: ``features`` (one row per analysed clip: ``path``, the
     labels, ``audio_duration_s``, the feature columns), ``errors`` (``path``, ``stage``: load
-    (rows the data set's loader dropped), read, load, clean, check or a family, ``error``), ``stats``, ``spec`` (families, parameters,
-    cleaning, code version) and ``cache_path`` (the folder of this spec's shards).
+    (also the rows a loader dropped), read, clean, check or a family, ``error``), ``stats``,
+    ``spec`` (families, parameters, cleaning, code version) and ``cache_path`` (the folder of
+    this spec's shards).
     """
 
     features: pd.DataFrame
