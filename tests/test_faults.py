@@ -211,3 +211,16 @@ def test_killed_run_resumes_to_the_tables_of_an_uninterrupted_run(faulty, tmp_pa
     assert runs["cache"][3].n_cached >= 3 and runs["fresh"][3].n_cached == 0
     for resumed, fresh in zip(runs["cache"][:3], runs["fresh"][:3]):
         pd.testing.assert_frame_equal(resumed, fresh)
+
+
+@pytest.mark.slow
+def test_the_command_line_names_every_bad_row_in_feature_errors_csv(faulty, tmp_path):
+    from workbook.cli import main as cli_main
+
+    params = "path_column=file speaker_column=speaker audio_dir=recordings n_jobs=1"
+    assert cli_main(["features", "--dataset", "folder_csv", "--data-dir", str(faulty), "--params", params, "--families",
+                     "original", "--cleaning", "none", "--jobs", "2", "--no-progress", "--out", str(tmp_path / "out"),
+                     "--cache-dir", str(tmp_path / "cache")]) == 0
+    errors = pd.read_csv(tmp_path / "out" / "feature_errors.csv")
+    assert sorted(p if p.startswith("/dev") else os.path.basename(p) for p in errors["path"]) == sorted(BAD)
+    assert len(pd.read_parquet(tmp_path / "out" / "features.parquet")) == len(GOOD)
