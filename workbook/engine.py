@@ -330,7 +330,8 @@ def extract_features(
         d = report.dropped
         where = d["source_file"].astype(str) + ":" + d["source_line"].astype(str)
         load = pd.DataFrame({"path": d["path"].where(d["path"].notna() & (d["path"].astype(str) != ""), where),
-                             "stage": "load", "error": d["reason"] + ": " + d["problem"].astype(str)})
+                             "stage": "load", "error": [t if t.startswith(r) else f"{r}: {t}" for r, t in
+                                                        zip(d["reason"], d["problem"].astype(str))]})
         errors = pd.concat([load, errors], ignore_index=True)
     spec = {**_describe(job), "families": list(job.families), "params": job.params.as_dict()}
     return ExtractionResult(features=features.reset_index(drop=True), errors=errors, stats=stats, spec=spec, cache_path=store.folder)
