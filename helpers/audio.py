@@ -14,6 +14,7 @@ Notebook: 01_signal_anatomy (every later notebook reads audio through it).
 from __future__ import annotations
 
 import io
+import stat
 import struct
 import warnings
 from pathlib import Path
@@ -90,7 +91,10 @@ def audio_info(path: str | Path) -> dict:
         raise AudioLoadError(path, "file not found")
     if path.is_dir():
         raise AudioLoadError(path, "is a folder, not an audio file")
-    if path.stat().st_size == 0:
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):  # a device or pipe could block or never end
+        raise AudioLoadError(path, "not a regular file (a device, pipe or socket); only audio files are read")
+    if st.st_size == 0:
         raise AudioLoadError(path, "file is empty (0 bytes)")
     try:
         info = sf.info(str(path))

@@ -252,3 +252,34 @@ def test_nothing_readable_gives_an_empty_table_and_every_error(tmp_path):
     assert res.features.empty and "path" in res.features.columns
     assert list(res.errors["error"]) == ["file not found", "file not found"]
     assert res.stats.n_failed == 2
+
+
+def test_cache_key_is_the_content_even_with_size_and_mtime_restored(corpus, tmp_path):
+    path = tmp_path / "a.wav"
+    y = voice_clip(110, 5, seed=1)
+    save_audio(path, y, SR)
+    first = run([str(path)], tmp_path / "cache", families=("original",))
+    st = path.stat()
+    save_audio(path, np.resize(voice_clip(220, 5, seed=1), len(y)), SR)  # same length, other voice
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    second = run([str(path)], tmp_path / "cache", families=("original",))
+    assert second.stats.n_computed == 1
+    assert first.features["orig_f0_median_hz"][0] == pytest.approx(110, rel=0.05)
+    assert second.features["orig_f0_median_hz"][0] == pytest.approx(220, rel=0.05)
+
+
+def test_devices_pipes_and_folders_are_recorded_and_never_block(corpus, tmp_path):
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    (tmp_path / "folder.wav").mkdir()
+    good = corpus["manifest"]["path"][0]
+    args = ["features", str(fifo), "/dev/zero", "/dev/urandom", str(tmp_path / "folder.wav"), good, "--families", "original",
+            "--cleaning", "none", "--jobs", "1", "--no-progress", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")]
+    proc = subprocess.run([sys.executable, "-m", "workbook", *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert list(read_features(tmp_path / "out")["path"]) == [good]
+    errors = pd.read_csv(tmp_path / "out" / "feature_errors.csv").set_index("path")["error"]
+    assert errors[str(fifo)] == errors["/dev/zero"] == errors["/dev/urandom"] == \
+        "cannot read: not a regular file (a device, pipe or socket); not read"
+    assert errors[str(tmp_path / "folder.wav")] == "cannot read: is a folder, not an audio file"

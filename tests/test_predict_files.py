@@ -128,3 +128,35 @@ def test_upload_panel_shows_each_upload_with_its_prediction(predictor, batch):
     assert isinstance(second.children[0], HTML) and "broken.wav" in second.children[0].value
     assert "cannot decode" in second.children[0].value
     assert (panel.folder / "stereo_44k.flac").read_bytes() == batch["stereo"].read_bytes()  # saved outside the project
+
+
+@pytest.mark.parametrize("damage", ["file outside the folder", "classes not the model's", "pickle renamed .skops",
+                                    "hand-edited file", "card without classes"])
+def test_damaged_model_folders_are_refused_with_exit_2(model_dir, batch, tmp_path, capsys, damage):
+    import json
+    import pickle
+    import shutil
+
+    from sklearn.linear_model import LogisticRegression
+
+    from workbook.cli import main as predict_main
+
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    card = json.loads((folder / "model_card.json").read_text())
+    age = folder / card["models"]["age"]["file"]
+    if damage == "file outside the folder":
+        card["models"]["age"]["file"] = str(model_dir / card["models"]["gender"]["file"])
+    elif damage == "classes not the model's":
+        card["models"]["age"]["classes"] = ["teens", "sixties"]
+    elif damage == "pickle renamed .skops":
+        age.write_bytes(pickle.dumps(LogisticRegression()))
+    elif damage == "hand-edited file":
+        data = age.read_bytes()
+        age.write_bytes(data[:300] + b"edited" + data[306:])
+    else:
+        del card["models"]["age"]["classes"]
+    (folder / "model_card.json").write_text(json.dumps(card))
+    assert predict_main(["predict", "--model-dir", str(folder), str(batch["good"])]) == 2
+    err = capsys.readouterr().err
+    assert "cannot load the model" in err and "refused" in err.lower() and "Traceback" not in err

@@ -536,3 +536,46 @@ def test_commonvoice_crlf_and_header_only_files(tmp_path: Path):
     row = ds.manifest.iloc[0]
     assert row["speaker"] == "s1" and row["gender"] == "female" and pd.isna(row["segment"])
     assert Path(ds.manifest.iloc[1]["path"]).name == "b.mp3"
+
+
+def test_folder_csv_resolves_stems_and_explains_missing_files(tmp_path: Path):
+    for name in ("speaker1.mp3", "speaker2.wav", "speaker2.mp3", "speaker3.flac"):
+        (write_mp3 if name.endswith(".mp3") else write_wav)(tmp_path / "recordings" / name)
+    (tmp_path / "recordings" / "folder.wav").mkdir()
+    os.mkfifo(tmp_path / "recordings" / "pipe.wav")
+    rows = ["speaker1", "speaker2", "speaker3", "speaker4", "folder.wav", "pipe.wav", "/dev/null"]
+    write_lines(tmp_path / "labels.csv", ["path,age,gender"] + [f"{r},30,female" for r in rows])
+    ds = load_dataset("folder_csv", tmp_path, audio_dir="recordings", n_jobs=1)
+    assert sorted(Path(p).name for p in ds.manifest["path"]) == ["speaker1.mp3", "speaker2.wav", "speaker3.flac"]
+    assert any("speaker2 -> speaker2.wav (also speaker2.mp3)" in w for w in ds.report.warnings)
+    problem = dict(zip(ds.report.dropped["path"].map(lambda p: Path(p).name), ds.report.dropped["problem"]))
+    assert problem["speaker4"].startswith(f"missing file: tried {tmp_path / 'recordings' / 'speaker4'}; closest file there: speaker")
+    assert problem["folder.wav"].startswith("is a folder") and problem["pipe.wav"].startswith("not a regular file")
+    assert problem["null"].startswith("not a regular file")
+    # without audio_dir the closest file is found one folder below
+    plain = load_dataset("folder_csv", tmp_path, n_jobs=1)
+    assert "closest file there: recordings/speaker1.mp3" in plain.report.dropped["problem"].iloc[0]
+
+
+@pytest.mark.parametrize("member", ["setuid", "device", "fifo", "outside link"])
+def test_archive_members_are_checked_without_tarfile_data_filter(tmp_path: Path, monkeypatch, member):
+    import io
+    import tarfile
+
+    from workbook.sources.downloads import DownloadError, _check_members
+
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)  # as on Python < 3.11.4
+    archive = tmp_path / "a.tar"
+    with tarfile.open(archive, "w") as tf:
+        ok = tarfile.TarInfo("data/ok.txt")
+        ok.size = 2
+        tf.addfile(ok, io.BytesIO(b"ok"))
+        bad = tarfile.TarInfo("data/bad")
+        if member == "setuid":
+            bad.mode, bad.size = 0o4755, 2
+        else:
+            bad.type = {"device": tarfile.CHRTYPE, "fifo": tarfile.FIFOTYPE, "outside link": tarfile.SYMTYPE}[member]
+            bad.linkname = "../../etc/passwd"
+        tf.addfile(bad, io.BytesIO(b"hi") if member == "setuid" else None)
+    with pytest.raises(DownloadError, match="'data/bad'.*refused"):
+        _check_members(archive)

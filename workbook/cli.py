@@ -70,7 +70,7 @@ def _features(args) -> int:
         else:
             ds = load_dataset(args.dataset, args.data_dir, **parse_params(args.params))
             print(ds.summary())
-            data, label = ds.manifest, args.dataset
+            data, label = ds, args.dataset  # its load report names the rows it dropped
         out_dir = run_output_dir(label, args.out)
         choice = args.cleaning.lower()
         cleaning = load_cleaning_choice(out_dir) if choice == "saved" else None if choice == "none" else args.cleaning

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from helpers.cleaning import CLEANING_VERSION, resolve_cleaning
 from helpers.features import FAMILY_PREFIX, FeatureParams, check_egemaps, compute_features, resolve_families, speaker_encoder
-from workbook.cache import KEY, FileHasher, ShardStore, spec_key
+from workbook.cache import KEY, ShardStore, content_sha1, spec_key
 from workbook.paths import data_root
 from workbook.workers import BACKENDS, Job, compute_rows
 
@@ -109,20 +109,16 @@ class RunStats:
         )
 
 
-def _content_keys(paths: Iterable[str], cache_dir: Path) -> tuple[pd.DataFrame, list[dict]]:
-    """``(path, content_sha1)`` of every readable file, and a read error for each other one."""
-    hasher = FileHasher(cache_dir)
+def _content_keys(paths: Iterable[str]) -> tuple[pd.DataFrame, list[dict]]:
+    """``(path, content_sha1)`` of every readable regular file, and a read error for each other one."""
     rows, errors = [], []
     for p in paths:
         try:
-            rows.append((p, hasher.sha1(p)))
+            rows.append((p, content_sha1(p)))
         except FileNotFoundError:
             errors.append({"path": p, "stage": "read", "error": "file not found"})
-        except IsADirectoryError:
-            errors.append({"path": p, "stage": "read", "error": "is a folder, not an audio file"})
-        except OSError as exc:
+        except OSError as exc:  # a folder, a device or pipe (never opened for reading), no permission...
             errors.append({"path": p, "stage": "read", "error": f"cannot read: {exc.strerror or exc}"})
-    hasher.save()
     return pd.DataFrame(rows, columns=["path", KEY]), errors
 
 
@@ -167,7 +163,7 @@ def run_job(
     cache_dir = Path(cache_dir) if cache_dir is not None else data_root() / "cache" / "features"
     description = _describe(job)
     store = ShardStore(cache_dir / f"{job.kind}-{spec_key(description)}", description)
-    keys, read_errors = _content_keys(manifest["path"], cache_dir)
+    keys, read_errors = _content_keys(manifest["path"])
 
     cached = store.read(columns=["_status"])
     present = set(cached.loc[cached["_status"] == "ok", KEY] if retry_failed else cached[KEY])
@@ -222,9 +218,10 @@ def run_job(
 @dataclass
 class ExtractionResult:
     """Output of :func:`extract_features`: ``features`` (one row per analysed clip: ``path``, the
-    labels, ``audio_duration_s``, the feature columns), ``errors`` (``path``, ``stage``: read,
-    load, clean, check or a family, ``error``), ``stats``, ``spec`` (families, parameters,
-    cleaning, code version) and ``cache_path`` (the folder of this spec's shards).
+    labels, ``audio_duration_s``, the feature columns), ``errors`` (``path``, ``stage``: load
+    (also the rows a loader dropped), read, clean, check or a family, ``error``), ``stats``,
+    ``spec`` (families, parameters, cleaning, code version) and ``cache_path`` (the folder of
+    this spec's shards).
     """
 
     features: pd.DataFrame
@@ -330,6 +327,14 @@ def extract_features(
         extra = [c for c in (manifest_columns or []) if c in manifest.columns]
     features = manifest[["path", *extra]].merge(table, on="path").drop(columns=[KEY])
     features[feature_cols] = features[feature_cols].astype("float64")
+    report = getattr(data, "report", None)  # a LoadedDataset: its dropped rows head the error table
+    if report is not None and len(report.dropped):
+        d = report.dropped
+        where = d["source_file"].astype(str) + ":" + d["source_line"].astype(str)
+        load = pd.DataFrame({"path": d["path"].where(d["path"].notna() & (d["path"].astype(str) != ""), where),
+                             "stage": "load", "error": [t if t.startswith(r) else f"{r}: {t}" for r, t in
+                                                        zip(d["reason"], d["problem"].astype(str))]})
+        errors = pd.concat([load, errors], ignore_index=True)
     spec = {**_describe(job), "families": list(job.families), "params": job.params.as_dict()}
     return ExtractionResult(features=features.reset_index(drop=True), errors=errors, stats=stats, spec=spec, cache_path=store.folder)
 

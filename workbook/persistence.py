@@ -22,7 +22,7 @@ import sklearn
 
 from helpers.models import SkewLog, ZScoreClipper
 
-__all__ = ["ModelNotFoundError", "TRUSTED_TYPES", "UntrustedModelError", "save_models"]
+__all__ = ["ModelFileError", "ModelNotFoundError", "TRUSTED_TYPES", "UntrustedModelError", "save_models"]
 
 #: Types a workbook model may contain beyond skops's defaults: the workbook's own transformers
 #: and the scikit-learn internals its pipelines hold. Anything else in a file is refused.
@@ -41,6 +41,11 @@ _MODEL_FILES = {"age": "age_model.skops", "gender": "gender_model.skops"}
 
 class UntrustedModelError(ValueError):
     """A model file holds types outside :data:`TRUSTED_TYPES`; it was not loaded."""
+
+
+class ModelFileError(ValueError):
+    """A model folder or file is not what its card says (outside the folder, unreadable, other
+    classes); it was not used."""
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -81,7 +86,13 @@ def load_pipeline(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise ModelNotFoundError(f"{path}: no model file; run notebooks/05_modeling first")
-    return sio.load(path, trusted=_check_types(path))
+    try:
+        return sio.load(path, trusted=_check_types(path))
+    except UntrustedModelError:
+        raise
+    except Exception as exc:  # a pickle renamed .skops, a truncated or hand-edited file
+        raise ModelFileError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc}); refused. "
+                             "Save the model again with notebooks/05_modeling") from exc
 
 
 def _json_default(obj):
@@ -142,6 +153,19 @@ def load_models(folder: str | Path) -> tuple[dict, dict]:
 
     Notebook: 07_predict
     """
-    card = read_card(folder)
-    models = {name: load_pipeline(Path(folder) / entry["file"]) for name, entry in card.get("models", {}).items()}
+    card, folder = read_card(folder), Path(folder).resolve()
+    models = {}
+    for name, entry in card.get("models", {}).items():
+        try:
+            path, classes = (folder / entry["file"]).resolve(), [str(c) for c in entry["classes"]]
+        except (KeyError, TypeError) as exc:
+            raise ModelFileError(f"{folder / _CARD_FILENAME}: models.{name} needs 'file' and 'classes' ({exc!r}); refused") from exc
+        if path.parent != folder:
+            raise ModelFileError(f"{folder / _CARD_FILENAME}: models.{name} names {entry['file']!r}, outside the model "
+                                 "folder; a card may only name files beside it. Refused")
+        models[name] = load_pipeline(path)
+        found = [str(c) for c in getattr(models[name], "classes_", [])]
+        if sorted(found) != sorted(classes):
+            raise ModelFileError(f"{path}: the model predicts classes {found}, its card says {classes}; "
+                                 "the card and the file do not belong together. Refused")
     return models, card

@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -21,16 +22,23 @@ from typing import Any, Iterator
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib._parallel_backends import LokyBackend
+from joblib.externals.loky.process_executor import BrokenProcessPool
 from threadpoolctl import threadpool_limits
 
-from helpers.audio import AudioLoadError, load_audio
+from helpers.audio import AudioLoadError, audio_info, load_audio
 from helpers.cleaning import clean
 from workbook.cache import KEY
+from workbook.watchdog import watch_parent
 
 __all__ = []  # internal to the package: nothing here is meant for notebooks
 
 #: Where :func:`compute_rows` can run the files: processes on this machine, or a Dask cluster.
 BACKENDS = ("joblib", "dask")
+
+#: Longest file analysed (s): a file is read whole, so a longer one is refused up front (from
+#: its header) with a message that says how to split it, keeping a worker under 1 GB.
+MAX_DURATION_S = 600.0
 
 
 @dataclass
@@ -65,7 +73,14 @@ class _StepFailed(Exception):
 def _steps(path: str, job: Job, row: dict) -> tuple[dict, list]:
     """Load, clean, check and compute one file; raise :class:`_StepFailed` at the first failure."""
     try:
+        minutes = audio_info(path)["duration_s"] / 60
+        if minutes > MAX_DURATION_S / 60:
+            raise _StepFailed("load", f"too long: {minutes:.0f} min; files up to {MAX_DURATION_S / 60:.0f} min are analysed "
+                              "whole (memory grows about 66 MB a minute). Split it into parts and list those, e.g. "
+                              "ffmpeg -i LONG.wav -f segment -segment_time 300 PART_%03d.wav")
         y, sr = load_audio(path, sr=job.sr)
+    except _StepFailed:
+        raise
     except AudioLoadError as exc:
         raise _StepFailed("load", exc.problem) from exc
     except Exception as exc:  # anything else the decoder throws
@@ -138,8 +153,39 @@ def _joblib_rows(tasks, job: Job, n_jobs: int) -> Iterator[dict]:
             for path, key in tasks:
                 yield process_file(path, key, job)
         return
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size=1)
-    yield from parallel(delayed(process_file)(path, key, job) for path, key in tasks)
+    todo = list(tasks)
+    while todo:  # a worker killed (the OOM killer) breaks the pool: finish the rest in a fresh one
+        sent, done = [], set()
+
+        def feed(batch):
+            for path, key in batch:
+                sent.append((path, key))
+                yield delayed(process_file)(path, key, job)
+
+        parallel = _parallel(n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size=1)
+        try:
+            for row in parallel(feed(todo)):
+                done.add(row[KEY])
+                yield row
+            return
+        except BrokenProcessPool:
+            todo = todo[len(sent):]
+            for path, key in (t for t in sent if t[1] not in done):  # the files in flight: each alone
+                try:
+                    yield _parallel(2)([delayed(process_file)(path, key, job)])[0]  # 2: a process, not this one
+                except BrokenProcessPool as exc:
+                    yield _died(key, exc)
+
+
+def _died(key: str, exc: Exception) -> dict:
+    """The row of a file whose worker process died while it held it."""
+    return {KEY: key, "_status": "failed", "_errors": json.dumps([["worker", f"worker died, likely out of memory "
+            f"({type(exc).__name__})"]]), "_loaded_s": math.nan, "_compute_s": math.nan}
+
+
+def _parallel(n_jobs: int, **kwargs) -> Parallel:
+    """joblib's loky pool whose workers exit within a second of this process's death."""
+    return Parallel(n_jobs=n_jobs, backend=LokyBackend(initializer=watch_parent, initargs=(os.getpid(),)), **kwargs)
 
 
 def _dask_client(scheduler, n_jobs: int):
@@ -177,8 +223,7 @@ def _dask_rows(tasks, job: Job, n_jobs: int, scheduler) -> Iterator[dict]:
             try:
                 row = future.result()
             except Exception as exc:  # the worker died (e.g. out of memory)
-                row = {KEY: key, "_status": "failed", "_errors": json.dumps([["worker", f"{type(exc).__name__}: {exc}"]]),
-                       "_loaded_s": math.nan, "_compute_s": math.nan}
+                row = _died(key, exc)
             future.release()
             yield row
             task = next(todo, None)

@@ -110,19 +110,22 @@ def _read_pins(cache: Path) -> dict:
 
 
 def _check_members(archive: Path) -> None:
-    """Refuse an archive with a member that would unpack outside its folder (before pooch unpacks it)."""
+    """Refuse an archive with a member that would unpack outside its folder, a link, a device,
+    a pipe or a setuid/setgid file, before pooch unpacks it (on every Python: ``tarfile.data_filter``
+    only exists from 3.11.4 and 3.12)."""
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             members = [(m.filename, False) for m in zf.infolist()]
     elif tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tf:
-            members = [(m.name, m.issym() or m.islnk() or m.isdev()) for m in tf.getmembers()]
+            members = [(m.name, m.issym() or m.islnk() or m.isdev() or bool(m.mode & 0o6000)) for m in tf.getmembers()]
     else:
         raise DownloadError(f"{archive}: not a zip or tar archive (an error page instead of the data?)")
     for name, special in members:
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if special or name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-            raise DownloadError(f"{archive}: member {name!r} would unpack outside its folder (or is a link); refused")
+            raise DownloadError(f"{archive}: member {name!r} would unpack outside its folder, or is a link, "
+                                "a device, a pipe or setuid/setgid; refused")
 
 
 def fetch(

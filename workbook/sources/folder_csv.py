@@ -31,6 +31,9 @@ from workbook.sources.tables import DataLayoutError, open_folder, read_rows
 
 __all__ = ["load_folder_csv", "load_original_bundle"]
 
+#: Extensions tried, in this order, for a table naming recordings by stem (``speaker12``).
+_AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
 #: Column names taken as the speaker id when ``speaker_column="auto"``.
 _SPEAKER_COLUMN_NAMES = ("speaker", "speaker_id", "client_id", "participant", "subject")
 
@@ -47,6 +50,22 @@ def _pick_table(folder: Path, csv: str | Path | None) -> Path:
         found = f"several tables ({[p.name for p in tables]})" if tables else "no .csv or .tsv table"
         raise DataLayoutError(f"{folder}: {found}; choose one with csv=...")
     return tables[0]
+
+
+def _ambiguous_stems(candidates) -> list[str]:
+    """A warning naming the rows listed by stem (``speaker12``) that several audio files match."""
+    several = []
+    for clip, path in zip(candidates["clip"], candidates["path"]):
+        chosen = Path(str(path))
+        if clip and not str(clip).lower().endswith(_AUDIO_EXTENSIONS) and chosen.is_file():
+            others = [chosen.with_suffix(x).name for x in _AUDIO_EXTENSIONS
+                      if x != chosen.suffix and chosen.with_suffix(x).is_file()]
+            if others:
+                several.append(f"{clip} -> {chosen.name} (also {', '.join(others)})")
+    if not several:
+        return []
+    return [f"{len(several)} row(s) name a file without its extension that several audio files match; the first of "
+            f"{', '.join(_AUDIO_EXTENSIONS)} is used: " + "; ".join(several[:5]) + ("; ..." if len(several) > 5 else "")]
 
 
 def load_folder_csv(
@@ -71,7 +90,8 @@ def load_folder_csv(
     ----------
     data_dir : the folder; csv : the table in it (relative or absolute; default: its only
         ``.csv`` / ``.tsv``).
-    path_column : each recording's file, relative to ``audio_dir`` (default: the table's folder).
+    path_column : each recording's file, relative to ``audio_dir`` (default: the table's folder);
+        a name without extension (``speaker12``) finds ``speaker12.wav``, ``.flac``, ``.ogg`` or ``.mp3``.
     age_column : age in years or as a Common Voice group; gender_column : female / male /
         other and common spellings (either None: not given).
     speaker_column : the speaker; None: a pseudo id per clip, and the report warns that
@@ -89,11 +109,11 @@ def load_folder_csv(
     candidates, problems, kind = read_rows(
         table, root, audio_dirs=[base], path_column=path_column, age_column=age_column,
         gender_column=gender_column, speaker_column=speaker_column, speaker_proxy=speaker_proxy,
-        sep=sep or ("\t" if table.suffix.lower() == ".tsv" else ","), quoting=quoting,
+        sep=sep or ("\t" if table.suffix.lower() == ".tsv" else ","), quoting=quoting, extensions=_AUDIO_EXTENSIONS,
     )
     return finish_load(
         "folder_csv", root, candidates, parse_problems=problems, check_audio=check_audio, n_jobs=n_jobs,
-        speaker_ids=kind, speaker_proxy=speaker_proxy,
+        speaker_ids=kind, speaker_proxy=speaker_proxy, warnings=_ambiguous_stems(candidates),
         info={"table": str(table), "audio_dir": str(base), "ignored_params": ignored},
     )
 

@@ -16,6 +16,8 @@ Notebook: every notebook, through :func:`workbook.datasets.load_dataset`.
 
 from __future__ import annotations
 
+import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +99,29 @@ def _probe(path: str, decode: bool) -> tuple[str | None, float, float]:
     return None, float(native_sr), len(y) / native_sr
 
 
+def _explain_missing(problems: pd.DataFrame) -> pd.DataFrame:
+    """Say why each "missing file" is missing: a folder, not a regular file, or absent (with
+    the path tried and the closest file name in its folder or one below)."""
+    listings: dict[Path, list[str]] = {}
+
+    def explain(path) -> str:
+        p = Path(str(path))
+        if p.is_dir():
+            return f"is a folder, not an audio file: {p}"
+        if p.exists():
+            return f"not a regular file (a device, pipe or socket), not read: {p}"
+        if p.parent not in listings:
+            top = sorted(os.listdir(p.parent)) if p.parent.is_dir() else []
+            listings[p.parent] = top + [f"{d}/{n}" for d in top if (p.parent / d).is_dir() for n in sorted(os.listdir(p.parent / d))]
+        names = {rel.rsplit("/", 1)[-1]: rel for rel in reversed(listings[p.parent])}  # the shallowest wins
+        close = [names[n] for n in difflib.get_close_matches(p.name, names, n=1, cutoff=0.6)]
+        return f"missing file: tried {p}; " + (f"closest file there: {close[0]}" if close else f"nothing similar in {p.parent}")
+
+    missing = (problems["reason"] == "missing file") & problems["path"].notna() & (problems["path"].astype(str) != "")
+    problems.loc[missing, "problem"] = problems.loc[missing, "path"].map(explain)
+    return problems
+
+
 def _check_audio_files(paths: list[str], level: str, *, n_jobs: int = 2) -> pd.DataFrame:
     """Check recordings; one row per path with ``problem`` (None if fine), ``sr_hz`` and ``duration_s``.
 
@@ -141,7 +166,7 @@ def finish_load(
     parse_problems = parse_problems or []
     n_rows = len(candidates)
     validation = validate_manifest(candidates.reset_index(drop=True).assign(_row=np.arange(n_rows)), check_files=True)
-    manifest, frames = validation.manifest, [validation.problems]
+    manifest, frames = validation.manifest, [_explain_missing(validation.problems)]
     checked = _check_audio_files(list(dict.fromkeys(manifest["path"])), check_audio, n_jobs=n_jobs)
     checked = checked.set_index("path")
     problem = manifest["path"].map(checked["problem"])
