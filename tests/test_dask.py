@@ -57,7 +57,8 @@ def test_cli_unreachable_scheduler_is_a_clear_error(small_corpus, tmp_path, caps
 def test_notebook_03_takes_a_scheduler(small_corpus, small_config, tmp_path, cluster):
     before = _tasks_run(cluster)
     params = {"n_speakers": small_config.n_speakers, "clips_per_speaker": small_config.clips_per_speaker,
-              "seed": small_config.seed, "scheduler": cluster.scheduler_address, "n_truth_clips": 4, "cleaning": "none"}
+              "seed": small_config.seed, "scheduler": cluster.scheduler_address, "n_truth_clips": 4, "cleaning": "none",
+              "cache_dir": str(tmp_path / "cache")}
     [run] = run_notebooks(dataset="synthetic", data_dir=str(small_corpus), params=params, out_dir=tmp_path / "out",
                           notebooks=[notebooks_dir() / "03_features.ipynb"], html=False, echo=lambda *_: None)
     assert run.status == "ok", run.error

@@ -99,16 +99,15 @@ def _probe(path: str, decode: bool) -> tuple[str | None, float, float]:
 
 
 def _probe_chunk(paths: list[str], decode: bool) -> list[tuple[str | None, float, float]]:
-    return [_probe(p, decode) for p in paths]
+    return [_probe(p, decode) for p in paths]  # one task per chunk: little scheduling per file
 
 
 def _check_audio_files(paths: list[str], level: str, *, n_jobs: int = 2) -> pd.DataFrame:
     """Check recordings; one row per path with ``problem`` (None if fine), ``sr_hz`` and ``duration_s``.
 
     ``level`` is ``header`` (libsndfile reads the header: catches empty and non-audio files,
-    about 0.2 ms a file; chunks of 2,000 on ``n_jobs`` threads) or ``decode`` (every sample:
-    also catches truncated files; chunks of 16 on ``n_jobs`` processes). ``none`` checks
-    nothing. A progress bar shows from 10,000 files on.
+    about 0.2 ms a file; on ``n_jobs`` threads) or ``decode`` (every sample: also catches
+    truncated files; on ``n_jobs`` processes); ``none`` checks nothing. Progress shows from 10,000 files.
     """
     if level == "none" or not paths:
         return pd.DataFrame({"path": paths, "problem": None, "sr_hz": np.nan, "duration_s": np.nan})
