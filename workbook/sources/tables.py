@@ -106,7 +106,8 @@ def _read_unquoted(path: str | Path, sep: str) -> tuple[pd.DataFrame, list[dict]
     well = n_fields == len(header)
     problems = [{"source_line": int(i) + 1, "problem": f"malformed row: {n} fields, the header has {len(header)} "
                  "(a stray separator or quote?)"} for i, n in n_fields[~well].items()]
-    table = pd.DataFrame(body[well].str.split(sep, regex=False).tolist(), columns=header, dtype=object)
+    fields = body[well].str.split(sep, expand=True, regex=False) if well.any() else pd.DataFrame(columns=range(len(header)))
+    table = pd.DataFrame(fields.to_numpy(dtype=object).reshape(-1, len(header)), columns=header, dtype=object)
     table["source_line"] = (body.index[well.to_numpy()] + 1).to_numpy()
     return table, problems
 
