@@ -14,7 +14,11 @@ engine_full_2w              the same with 2 joblib worker processes
 engine_full_dask            the same on a Dask local cluster of 2 worker processes
 engine_<family>             one family alone, 1 worker: spectral, voice, rhythm, egemaps,
                             speaker_embedding (resemblyzer; its model load is start-up)
+engine_all                  the engine, every family (full + eGeMAPS + speaker_embedding), 1 worker:
+                            with --cleaning gentle this is the real-data default path of notebook 03
 engine_*_clean              (with --cleaning PRESET) the engine rows again with that cleaning
+*@REF                       (with --compare-ref REF) the engine rows again on the code of git
+                            revision REF (e.g. main), in the same run: before/after side by side
 ==========================  =================================================================
 
 Measured: wall time, CPU time of the process tree, audio seconds processed per wall
@@ -29,6 +33,7 @@ worker each: the same single core), decode as the floor, 2 vs 1 workers, Dask vs
     python benchmarks/bench_features.py                 # 200 clips per corpus (a quiet machine!)
     python benchmarks/bench_features.py --quick         # 6 clips per corpus: checks it runs
     python benchmarks/bench_features.py --n-clips 100 --cleaning original --out results.csv
+    python benchmarks/bench_features.py --n-clips 60 --configs engine_all --cleaning gentle --compare-ref main
 
 The original procedure's pyin settings are reproduced exactly where the installed librosa
 allows (it prints what, if anything, had to change and why).
@@ -53,7 +58,7 @@ N_WARMUP = 4
 #: Families timed alone (beside the sets), so their costs per audio second can be compared.
 FAMILY_CONFIGS = ("engine_spectral", "engine_voice", "engine_rhythm", "engine_egemaps", "engine_speaker_embedding")
 CONFIGS = ("decode", "original_procedure", "engine_original", "engine_full", "engine_full_2w", "engine_full_dask",
-           *FAMILY_CONFIGS)
+           "engine_all", *FAMILY_CONFIGS)
 SR = 16000
 
 
@@ -77,7 +82,7 @@ def _tree_cpu_s() -> float:
 
 
 def _engine_kwargs(config: str, cleaning: str | None) -> dict:
-    families = "original" if config.startswith("engine_original") else "full"
+    families = "original" if config.startswith("engine_original") else "all" if config.startswith("engine_all") else "full"
     if config in FAMILY_CONFIGS:
         families = config.removeprefix("engine_")
     kw = {"families": families, "cleaning": cleaning, "n_jobs": 1, "backend": "joblib", "progress": False}
@@ -96,7 +101,7 @@ def run_config(config: str, files: list[str], warmup: list[str], cleaning: str |
     from helpers.audio import load_audio
 
     info: dict = {"config": config, "startup_s": 0.0}
-    base = config.removesuffix("_clean")
+    base = config.split("@")[0].removesuffix("_clean")
     if base == "decode":
         load_audio(warmup[0], sr=SR)
         fn = lambda: [load_audio(f, sr=SR) for f in files]  # noqa: E731
@@ -109,7 +114,7 @@ def run_config(config: str, files: list[str], warmup: list[str], cleaning: str |
     else:
         from workbook.engine import extract_features
 
-        kw = _engine_kwargs(base, cleaning if config.endswith("_clean") else None)
+        kw = _engine_kwargs(base, cleaning if "_clean" in config else None)
         t0 = time.perf_counter()
         if kw["backend"] == "dask":
             import logging
@@ -163,15 +168,20 @@ def _tree_rss(proc) -> int:
     return total
 
 
-def measure(config: str, files: list[str], warmup: list[str], cleaning: str | None) -> dict:
-    """Run one configuration in a fresh Python process; add its peak tree memory (MB)."""
+def measure(config: str, files: list[str], warmup: list[str], cleaning: str | None, code: dict | None = None) -> dict:
+    """Run one configuration in a fresh Python process (``config@REF``: on the code of REF, a
+    folder in ``code``); add its peak tree memory (MB)."""
     import psutil
+
+    env = dict(os.environ)
+    if "@" in config:  # the worker imports helpers and workbook from the exported revision first
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code[config.split("@")[1]]), env.get("PYTHONPATH")]))
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.json"
         out = Path(tmp) / "out.json"
         spec.write_text(json.dumps({"config": config, "files": files, "warmup": warmup, "cleaning": cleaning}))
-        proc = subprocess.Popen([sys.executable, __file__, "--worker", str(spec), str(out)])
+        proc = subprocess.Popen([sys.executable, __file__, "--worker", str(spec), str(out)], env=env)
         ps = psutil.Process(proc.pid)
         peak = 0
         stop = threading.Event()
@@ -219,6 +229,15 @@ def corpora(args) -> dict[str, list[str]]:
     return out
 
 
+def _export(ref: str) -> Path:
+    """``helpers`` and ``workbook`` of git revision ``ref``, exported to a temporary folder."""
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-{ref.replace('/', '_')}-"))
+    archive = subprocess.run(["git", "-C", str(root), "archive", ref, "helpers", "workbook"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--worker", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
@@ -229,6 +248,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cv-dir", default=None, help="Common Voice sample (default ../shared/data/commonvoice-6.1-sample)")
     ap.add_argument("--cleaning", default=None, help="also run the engine rows with this cleaning preset (e.g. original)")
     ap.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated subset of {', '.join(CONFIGS)}")
+    ap.add_argument("--compare-ref", default=None, help="also run the engine rows on this git revision (e.g. main)")
     ap.add_argument("--out", default=None, help="write the results table to this CSV")
     args = ap.parse_args(argv)
 
@@ -248,6 +268,10 @@ def main(argv=None) -> int:
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     if args.cleaning:
         configs += [f"{c}_clean" for c in configs if c.startswith("engine")]
+    code = {}
+    if args.compare_ref:
+        code[args.compare_ref] = _export(args.compare_ref)
+        configs = [v for c in configs for v in ([c, f"{c}@{args.compare_ref}"] if c.startswith("engine") else [c])]
     print(f"cores: {os.cpu_count()}; load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     rows = []
     for corpus, paths in corpora(args).items():
@@ -255,7 +279,7 @@ def main(argv=None) -> int:
         audio_s = sum(audio_info(f)["duration_s"] for f in files)
         print(f"\n{corpus}: {len(files)} clips, {audio_s:.0f} s of audio (+{len(warmup)} warm-up clips, not timed)", flush=True)
         for config in configs:
-            info = measure(config, files, warmup, args.cleaning)
+            info = measure(config, files, warmup, args.cleaning, code)
             info.update(corpus=corpus, n_clips=len(files), audio_s=audio_s)
             if "wall_s" in info:
                 info["audio_s_per_wall_s"] = audio_s / info["wall_s"]
@@ -298,6 +322,12 @@ def main(argv=None) -> int:
         if fams:
             print("    CPU ms per audio s by family (1 worker, decoding included): "
                   + ", ".join(f"{f.removeprefix('engine_')} {c[f]:.1f}" for f in fams))
+        if args.cleaning:
+            print(f"    real-data path (all families, cleaning {args.cleaning!r}) vs the full set without cleaning: "
+                  f"{ratio('engine_all_clean', 'engine_full')}")
+        if args.compare_ref:
+            for config in [c for c in configs if c.startswith("engine") and "@" not in c]:
+                print(f"    {config}: this code vs {args.compare_ref}: {ratio(config, f'{config}@{args.compare_ref}')}")
     return 0
 
 

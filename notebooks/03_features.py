@@ -55,6 +55,7 @@ cleaning = None
 families = "full"
 pitch_method = "praat"
 backend = "joblib"
+scheduler = None
 n_truth_clips = 60
 write_mel_images = True
 cache_dir = None
@@ -63,6 +64,8 @@ cache_dir = None
 # `cleaning`: None uses notebook 02's saved choice, `"none"` the raw audio, or name a preset.
 # `families`: `"original"`, `"full"` (default) or `"all"` (adds eGeMAPS). `pitch_method`:
 # `"praat"` or `"pyin"`. `backend`: `"joblib"` (processes on this machine) or `"dask"`.
+# `scheduler`: the address of a running Dask scheduler (e.g. `"tcp://10.0.0.5:8786"`; it
+# implies `backend="dask"`); None starts a local cluster of `n_jobs` workers when asked for Dask.
 # `n_truth_clips`: synthetic clips re-rendered to score the pitch trackers frame by frame.
 
 # %%
@@ -546,12 +549,12 @@ print({f: sum(c.startswith(p) for c in row) for f, p in FAMILY_PREFIX.items()})
 
 # %%
 result = extract_features(ds, families=families, cleaning=choice, pitch_method=pitch_method, sr=sr,
-                          n_jobs=n_jobs, backend=backend, cache_dir=cache_dir)
+                          n_jobs=n_jobs, backend=backend, scheduler=scheduler, cache_dir=cache_dir)
 print(result.summary())
 
 # %%
 again = extract_features(ds, families=families, cleaning=choice, pitch_method=pitch_method, sr=sr,
-                         n_jobs=n_jobs, backend=backend, cache_dir=cache_dir, progress=False)
+                         n_jobs=n_jobs, backend=backend, scheduler=scheduler, cache_dir=cache_dir, progress=False)
 print("second run:", again.stats.summary())
 
 # %%
@@ -617,7 +620,8 @@ else:
 
 # %%
 if write_mel_images:
-    mel = extract_mel_images(ds, out_dir, cleaning=choice, sr=sr, n_jobs=n_jobs, backend=backend, cache_dir=cache_dir)
+    mel = extract_mel_images(ds, out_dir, cleaning=choice, sr=sr, n_jobs=n_jobs, backend=backend, scheduler=scheduler,
+                             cache_dir=cache_dir)
     images = mel.load()
     print(f"{mel.path.name}: {mel.shape} float32, {mel.path.stat().st_size / 1e6:.1f} MB; {len(mel.errors)} file(s) left out")
     show = mel.index.drop_duplicates(subset="speaker").head(4)

@@ -154,7 +154,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="'none', a cleaning preset, or 'saved': the choice notebook 02 saved in the output folder (default)")
     feat.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
     feat.add_argument("--backend", default="joblib", choices=("joblib", "dask"), help="joblib (this machine) or dask")
-    feat.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a local cluster of --jobs workers)")
+    feat.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --backend dask; "
+                      "default: a local cluster of --jobs workers when --backend dask)")
     feat.add_argument("--cache-dir", default=None, help="cache folder (default: data/cache/features)")
     feat.add_argument("--out", default=None, help="output folder (default: outputs/<dataset>)")
     feat.add_argument("--mel-images", action="store_true", help="also write the 3 s mel images (mel_images.npy)")

@@ -155,6 +155,8 @@ def run_job(
 
     Notebook: 03_features
     """
+    if scheduler is not None and scheduler != "local":
+        backend = "dask"  # a scheduler address (or Client, cluster) means that cluster does the work
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if n_jobs is None or n_jobs < 1:
@@ -299,7 +301,7 @@ def extract_features(
     :func:`helpers.cleaning.clean`; ``params``: a :class:`helpers.features.FeatureParams`,
     whose single fields keyword arguments override (``pitch_method="pyin"``, ``sr=16000``).
     ``n_jobs`` workers on ``backend`` "joblib" (this machine) or "dask" (``scheduler``: an
-    address, a ``distributed.Client`` or cluster, or None for a local cluster).
+    address, a ``distributed.Client`` or cluster, which implies "dask"; None: a local cluster).
     ``cache_dir``: default ``<data folder>/cache/features``. ``manifest_columns``: the labels
     joined to the features ("all", or None for none). ``retry_failed``: recompute files whose
     cached attempt failed. ``shard_size``: files per cache shard (a killed run loses at most

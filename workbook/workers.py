@@ -195,8 +195,11 @@ def _dask_client(scheduler, n_jobs: int):
     if hasattr(scheduler, "submit"):  # a Client: the caller owns it
         return scheduler, []
     if hasattr(scheduler, "scheduler_address") or (isinstance(scheduler, str) and scheduler not in ("", "local")):
-        client = Client(getattr(scheduler, "scheduler_address", scheduler))
-        return client, [client]
+        address = getattr(scheduler, "scheduler_address", scheduler)
+        try:
+            return (client := Client(address, timeout="20s")), [client]
+        except (OSError, TimeoutError) as exc:
+            raise RuntimeError(f"cannot reach the Dask scheduler at {address!r} ({type(exc).__name__}: {exc})") from exc
     cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, silence_logs=logging.ERROR)
     client = Client(cluster)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from tqdm.auto import tqdm
 
 from helpers.audio import audio_info, load_audio
 from workbook.manifest import validate_manifest
@@ -122,20 +123,32 @@ def _explain_missing(problems: pd.DataFrame) -> pd.DataFrame:
     return problems
 
 
+def _probe_chunk(paths: list[str], decode: bool) -> list[tuple[str | None, float, float]]:
+    return [_probe(p, decode) for p in paths]  # one task per chunk: little scheduling per file
+
+
 def _check_audio_files(paths: list[str], level: str, *, n_jobs: int = 2) -> pd.DataFrame:
     """Check recordings; one row per path with ``problem`` (None if fine), ``sr_hz`` and ``duration_s``.
 
     ``level`` is ``header`` (libsndfile reads the header: catches empty and non-audio files,
-    about 0.2 ms a file) or ``decode`` (every sample: also catches truncated files; spread
-    over ``n_jobs`` processes with joblib). ``none`` checks nothing.
+    about 0.2 ms a file; on ``n_jobs`` threads) or ``decode`` (every sample: also catches
+    truncated files; on ``n_jobs`` processes); ``none`` checks nothing. Progress shows from 10,000 files.
     """
     if level == "none" or not paths:
         return pd.DataFrame({"path": paths, "problem": None, "sr_hz": np.nan, "duration_s": np.nan})
     decode = level == "decode"
-    if decode and n_jobs != 1 and len(paths) >= 16:
-        results = Parallel(n_jobs=n_jobs, batch_size=32)(delayed(_probe)(p, True) for p in paths)
+    size = 16 if decode else 2000
+    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    if n_jobs != 1 and len(chunks) > 1:
+        parallel = Parallel(n_jobs=n_jobs, prefer="processes" if decode else "threads", return_as="generator")
+        done = parallel(delayed(_probe_chunk)(chunk, decode) for chunk in chunks)
     else:
-        results = [_probe(p, decode) for p in paths]
+        done = (_probe_chunk(chunk, decode) for chunk in chunks)
+    results = []
+    with tqdm(total=len(paths), desc=f"checking audio ({level})", unit="file", disable=len(paths) < 10_000) as bar:
+        for part in done:
+            results += part
+            bar.update(len(part))
     problems, rates, durations = zip(*results)
     return pd.DataFrame({"path": paths, "problem": problems, "sr_hz": rates, "duration_s": durations})
 

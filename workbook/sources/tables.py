@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import csv
 import functools
+import os
+import re
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbook.manifest import AGE_GROUPS, REQUIRED_COLUMNS
@@ -63,11 +66,12 @@ def _read_table(path: str | Path, *, sep: str, quoting: str = "minimal") -> tupl
     line 1), and the malformed rows (wrong number of fields) as dicts with
     ``source_line`` and ``problem``.
     """
-    mode = {"none": csv.QUOTE_NONE, "minimal": csv.QUOTE_MINIMAL}[quoting]
+    if quoting == "none":
+        return _read_unquoted(path, sep)
     rows, lines, problems = [], [], []
     header: list[str] | None = None
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        reader = csv.reader(fh, delimiter=sep, quoting=mode, strict=False)
+        reader = csv.reader(fh, delimiter=sep, quoting=csv.QUOTE_MINIMAL, strict=False)
         last_line = 0
         for fields in reader:
             start, last_line = last_line + 1, reader.line_num
@@ -86,6 +90,45 @@ def _read_table(path: str | Path, *, sep: str, quoting: str = "minimal") -> tupl
     table = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
     table["source_line"] = lines
     return table, problems
+
+
+def _read_unquoted(path: str | Path, sep: str) -> tuple[pd.DataFrame, list[dict]]:
+    """:func:`_read_table` without quoting (Common Voice TSVs): each line a row, split all at once."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        lines = pd.Series(re.split(r"\r\n|\r|\n", fh.read()), dtype=object)
+    lines = lines.iloc[:-1] if lines.iloc[-1] == "" else lines  # after the final line break
+    n_sep = lines.str.count(re.escape(sep))
+    content = lines[(n_sep > 0) | (lines.str.strip() != "")]  # csv skips blank lines
+    if content.empty:
+        raise DataLayoutError(f"{path}: the table is empty (no header line)")
+    header = [f.strip() for f in content.iloc[0].split(sep)]
+    body, n_fields = content.iloc[1:], n_sep.loc[content.index[1:]] + 1
+    well = n_fields == len(header)
+    problems = [{"source_line": int(i) + 1, "problem": f"malformed row: {n} fields, the header has {len(header)} "
+                 "(a stray separator or quote?)"} for i, n in n_fields[~well].items()]
+    fields = body[well].str.split(sep, expand=True, regex=False) if well.any() else pd.DataFrame(columns=range(len(header)))
+    table = pd.DataFrame(fields.to_numpy(dtype=object).reshape(-1, len(header)), columns=header, dtype=object)
+    table["source_line"] = (body.index[well.to_numpy()] + 1).to_numpy()
+    return table, problems
+
+
+def _find_files(bases: list[Path], names: pd.Series, *, extensions: tuple[str, ...], try_basename: bool) -> list[str | None]:
+    """:func:`_find_file` of each name (None if empty); plain file names from one listing per folder."""
+    plain = ~names.str.contains(r"[/\\]", regex=True) & ~names.isin(["", ".", ".."])
+    variants = [names, names.str.normalize("NFC"), names.str.normalize("NFD")]
+    variants += [(names + ext).where(~names.str.lower().str.endswith(ext), names) for ext in extensions]
+    out = np.full(len(names), None, dtype=object)
+    todo = plain.to_numpy().copy()
+    for base in bases:
+        listed = {e.name for e in os.scandir(base) if e.is_file()} if base.is_dir() else set()
+        for variant in variants:
+            hit = todo & variant.isin(listed).to_numpy()
+            out[hit] = (str(base.absolute()) + os.sep + variant[hit]).to_numpy(dtype=object)
+            todo &= ~hit
+    out[todo] = (str(bases[0].absolute()) + os.sep + names[todo]).to_numpy(dtype=object)  # missing: reported later
+    for i in np.flatnonzero((~plain & (names != "")).to_numpy()):
+        out[i] = str(_find_file(bases, names.iat[i], extensions=extensions, try_basename=try_basename).absolute())
+    return out.tolist()
 
 
 def _find_file(bases: list[Path], name: str, *, extensions: tuple[str, ...], try_basename: bool) -> Path:
@@ -114,7 +157,7 @@ def split_age_values(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     text = values.fillna("").astype(str).str.strip()
     years = pd.to_numeric(text, errors="coerce")
-    words = text.where(years.isna() & (text != ""), "").str.lower().map(lambda w: _AGE_GROUP_SPELLINGS.get(w, w))
+    words = text.where(years.isna() & (text != ""), "").str.lower().replace(_AGE_GROUP_SPELLINGS).astype(object)
     return words.where(words != "", None).astype(object), years.astype(float)
 
 
@@ -167,8 +210,7 @@ def read_rows(
         raise DataLayoutError(f"speaker_proxy names column(s) {missing} that {table_path} lacks; it has {columns}")
 
     names = table[path_column].fillna("").astype(str).str.strip()
-    paths = [str(_find_file(audio_dirs, n, extensions=extensions, try_basename=try_basename).absolute()) if n else None
-             for n in names]
+    paths = _find_files(audio_dirs, names, extensions=extensions, try_basename=try_basename)
     none = pd.Series(None, index=table.index, dtype=object)
     age_group, age_years = split_age_values(table[named["age_column"]] if named["age_column"] else none)
     gender = _blank_to_na(table[named["gender_column"]]) if named["gender_column"] else none
