@@ -156,7 +156,7 @@ def test_each_speaker_is_rendered_in_its_own_voice():
     tracked on the hum. Rendering everyone in speaker 0's voice fails it (tests/mutations.py).
     """
     config = CorpusConfig(n_speakers=10, clips_per_speaker=1, seed=7)
-    latent = sample_speakers(config.n_speakers, seed=config.seed)["f0_hz"].to_numpy()
+    latent = sample_speakers(config.n_speakers, seed=config.seed, n_communities=config.n_communities)["f0_hz"].to_numpy()
     measured = []
     for i in range(config.n_speakers):
         clip = render_clip(config, i, 0)

@@ -21,10 +21,12 @@ import os
 import stat
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import pandas as pd
+import pyarrow as pa
 
 __all__ = []  # internal to the package: nothing here is meant for notebooks
 
@@ -105,6 +107,10 @@ class ShardStore:
                 yield pd.read_parquet(shard, columns=columns)
             except FileNotFoundError:  # removed by a concurrent compaction
                 continue
+            except (OSError, pa.ArrowException) as exc:  # cut short (disk full, a copy interrupted)
+                shard.replace(shard.with_name(shard.name + ".damaged"))
+                warnings.warn(f"{shard}: unreadable cache shard ({exc}); set aside as .damaged, its rows are recomputed",
+                              stacklevel=2)
 
     def read(self, keys: Iterable[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """Rows (the newest per key) of the given content keys, or all rows."""
