@@ -15,12 +15,15 @@ import json
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
 import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError
 from nbconvert import HTMLExporter
 
 from workbook.datasets import load_synthetic
@@ -30,6 +33,28 @@ __all__ = ["ParameterError", "parse_params", "refresh_notebooks", "run_notebooks
 
 #: Parameters the runner itself sets from its own options.
 _RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")
+#: The one kernel warning kept out of the terminal (a local kernel on loopback; nothing to act on).
+_TRANSPORT_WARNING = b"running over TCP without encryption"
+#: In the headless kernel, tqdm.auto's bars are plain text, so papermill forwards them to stderr.
+_TEXT_TQDM = "--IPKernelApp.exec_lines=['import tqdm.auto, tqdm.std; tqdm.auto.tqdm = tqdm.std.tqdm']"
+
+
+class _QuietKernelManager(AsyncKernelManager):
+    """A kernel whose stderr reaches ours minus the transport warning (and nothing else)."""
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": subprocess.PIPE})
+        threading.Thread(target=_forward_stderr, args=(self.provisioner.process.stderr,), daemon=True).start()
+
+
+def _forward_stderr(pipe) -> None:
+    try:
+        for line in iter(pipe.readline, b""):
+            if _TRANSPORT_WARNING not in line:
+                sys.stderr.buffer.write(line)
+                sys.stderr.flush()
+    except (OSError, ValueError):  # the pipe was closed at kernel shutdown
+        pass
 
 
 class ParameterError(ValueError):
@@ -105,6 +130,17 @@ def _short_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[-1] if text else ''}"
 
 
+def _timeout_error(executed: Path, seconds: int) -> str:
+    """Name the cell that ran out of time: its index in the executed notebook and first line."""
+    cells = nbformat.read(str(executed), as_version=4).cells if executed.exists() else []
+    started = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return f"a cell ran longer than {seconds} s"
+    first = next((ln for ln in cells[started[-1]].source.splitlines() if ln.strip()), "")
+    return (f"cell {started[-1] + 1} of {len(cells)} ({first.strip()[:60]!r}) ran longer than {seconds} s "
+            f"(the cell timeout; raise it with --cell-timeout)")
+
+
 def run_notebooks(
     *,
     dataset: str = "synthetic",
@@ -114,14 +150,16 @@ def run_notebooks(
     n_jobs: int = 2,
     notebooks: list[Path] | None = None,
     html: bool = True,
-    cell_timeout_s: int = 1800,
+    cell_timeout_s: int = 900,
     echo=print,
 ) -> list[NotebookRun]:
     """Execute the notebooks in order; return one :class:`NotebookRun` per notebook.
 
     The synthetic corpus is generated first if it is missing (other data sets are loaded by
     the notebooks). A failing notebook is recorded and the rest still run; a cell that runs
-    longer than ``cell_timeout_s`` fails its notebook instead of stalling the run.
+    longer than ``cell_timeout_s`` fails its notebook, naming the cell, instead of stalling the
+    run. A bar per notebook shows cells done of total and elapsed time; the kernel's stderr
+    (extraction's tqdm bar) comes through.
     """
     params = dict(params or {})
     clash = sorted(set(params) & set(_RUNNER_PARAMETERS))
@@ -147,14 +185,19 @@ def run_notebooks(
         injected = {k: v for k, v in full.items() if k in declared}
         injected.update(per_notebook[nb])
         target = out / nb.name
-        echo(f"running {nb.name} ...")
         start = time.perf_counter()
         try:
             pm.execute_notebook(str(nb), str(target), parameters=injected, cwd=str(nb.parent), kernel_name="python3",
-                                progress_bar=False, log_output=False, execution_timeout=cell_timeout_s)
+                                progress_bar={"desc": nb.name, "file": sys.stderr, "leave": True},
+                                stderr_file=sys.stderr, execution_timeout=cell_timeout_s, coalesce_streams=True,
+                                kernel_manager_class=_QuietKernelManager, extra_arguments=[_TEXT_TQDM])
             status, error = "ok", None
+        except CellTimeoutError:
+            status, error = "failed", f"{nb.name}: {_timeout_error(target, cell_timeout_s)}"
         except Exception as exc:  # papermill saves the failed notebook; record and go on
             status, error = "failed", _short_error(exc)
+        if error:
+            echo(f"{nb.name} FAILED: {error}")
         seconds = time.perf_counter() - start
         html_path = str(_export_html(target)) if html and target.exists() else None
         runs.append(NotebookRun(nb.name, status, seconds, str(target), html_path, error))
