@@ -1,9 +1,6 @@
-"""A static, offline HTML book of the executed notebooks (``make book``, ``python -m workbook.book``).
-
-One page per notebook (nbconvert, figures and players embedded), a contents page, a page of
-what each notebook needs (its parameters) and writes, and previous/next links on every page.
-Nothing is fetched from the network (nbconvert's CDN scripts, MathJax and require.js, are
-left out: formulas show as TeX source).
+"""A static offline HTML book of the executed notebooks (``make book``, ``python -m workbook.book``):
+a contents page, a page per notebook (figures and players embedded, previous/next links) and a
+page of what each needs and writes. nbconvert's CDN scripts are left out (formulas show as TeX).
 
 Notebook: all of them (this is how they are read without Jupyter).
 """
@@ -22,7 +19,9 @@ from workbook.paths import notebooks_dir
 
 __all__ = ["build_book"]
 
-_NAV = ('<nav style="font:15px sans-serif;padding:8px 16px;border-bottom:1px solid #ccc">{}</nav>')
+_HEAD = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{}</title></head><body style="font:16px sans-serif">'
+_NAV = '<nav style="font:15px sans-serif;padding:8px 16px;border-bottom:1px solid #ccc">{}</nav>'
+_HOME = '<a href="index.html">Contents</a> · <a href="needs-and-writes.html">Needs and writes</a>'
 
 
 def _about(nb) -> tuple[str, str, str]:
@@ -36,35 +35,26 @@ def _about(nb) -> tuple[str, str, str]:
 
 def build_book(out: str | Path = "build/book", notebooks: list[Path] | None = None) -> list[Path]:
     """Write the book into ``out``; return the pages written (contents page first)."""
-    out = Path(out)
+    out, folder = Path(out), notebooks_dir()
     out.mkdir(parents=True, exist_ok=True)
-    folder = notebooks_dir()
     notebooks = notebooks or sorted(folder.glob("[0-9][0-9]_*.ipynb")) + sorted(folder.glob("solutions/*.ipynb"))
     nbs = [nbformat.read(str(p), as_version=4) for p in notebooks]
-    pages = [f"{p.stem}.html" for p in notebooks]
-    titles = [_about(nb)[0] for nb in nbs]
-    exporter = HTMLExporter()
+    pages, about = [f"{p.stem}.html" for p in notebooks], [_about(nb) for nb in nbs]
     for i, (nb, page) in enumerate(zip(nbs, pages)):
-        links = ['<a href="index.html">Contents</a>', '<a href="needs-and-writes.html">Needs and writes</a>']
-        links += [f'<a href="{pages[j]}">{label}: {html.escape(titles[j])}</a>'
-                  for j, label in ((i - 1, "Previous"), (i + 1, "Next")) if 0 <= j < len(pages)]
-        nav = _NAV.format(" · ".join(links))
-        body, _ = exporter.from_notebook_node(nb)
-        body = re.sub(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>', "", body)  # offline: no CDN scripts
+        nav = _NAV.format(" · ".join([_HOME] + [f'<a href="{pages[j]}">{label}: {html.escape(about[j][0])}</a>'
+                                                for j, label in ((i - 1, "Previous"), (i + 1, "Next"))
+                                                if 0 <= j < len(pages)]))
+        body = HTMLExporter().from_notebook_node(nb)[0]
+        body = re.sub(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>', "", body)
         (out / page).write_text(re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1) + "\n")
-    rows, needs = [], []
-    for nb, page, title in zip(nbs, pages, titles):
-        rows.append(f'<li><a href="{page}">{html.escape(title)}</a></li>')
-        _, params, wrote = _about(nb)
-        needs.append(f'<h2><a href="{page}">{html.escape(title)}</a></h2><p>Needs (parameters):</p>'
-                     f"<pre>{html.escape(params)}</pre><p>Writes: {html.escape(wrote)}</p>")
-    head = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>{}</title></head><body style="font:16px sans-serif;max-width:60em;margin:auto">'
-    nav = _NAV.format('<a href="index.html">Contents</a> · <a href="needs-and-writes.html">Needs and writes</a>')
-    (out / "index.html").write_text(head.format("Voice age workbook") + nav + "<h1>Voice age workbook</h1>"
-                                    "<p>The executed notebooks, in order; solutions to the exercises last.</p>"
-                                    f"<ol>{''.join(rows)}</ol></body></html>\n")
-    (out / "needs-and-writes.html").write_text(head.format("Needs and writes") + nav + "<h1>What each notebook "
-                                               f"needs and writes</h1>{''.join(needs)}</body></html>\n")
+    contents = "".join(f'<li><a href="{p}">{html.escape(a[0])}</a></li>' for p, a in zip(pages, about))
+    needs = "".join(f'<h2><a href="{p}">{html.escape(t)}</a></h2><p>Needs (parameters):</p><pre>{html.escape(n)}</pre>'
+                    f"<p>Writes: {html.escape(w)}</p>" for p, (t, n, w) in zip(pages, about))
+    (out / "index.html").write_text(_HEAD.format("Voice age workbook") + _NAV.format(_HOME) + "<h1>Voice age workbook"
+                                    "</h1><p>The executed notebooks in order; the solutions of the exercises last.</p>"
+                                    f"<ol>{contents}</ol></body></html>\n")
+    (out / "needs-and-writes.html").write_text(_HEAD.format("Needs and writes") + _NAV.format(_HOME)
+                                               + f"<h1>What each notebook needs and writes</h1>{needs}</body></html>\n")
     return [out / "index.html", out / "needs-and-writes.html"] + [out / p for p in pages]
 
 

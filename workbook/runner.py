@@ -131,14 +131,12 @@ def _short_error(exc: Exception) -> str:
 
 
 def _timeout_error(executed: Path, seconds: int) -> str:
-    """Name the cell that ran out of time: its index in the executed notebook and first line."""
+    """Name the cell that ran out of time (the last one started): number, of how many, first line."""
     cells = nbformat.read(str(executed), as_version=4).cells if executed.exists() else []
-    started = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
-    if not started:
-        return f"a cell ran longer than {seconds} s"
-    first = next((ln for ln in cells[started[-1]].source.splitlines() if ln.strip()), "")
-    return (f"cell {started[-1] + 1} of {len(cells)} ({first.strip()[:60]!r}) ran longer than {seconds} s "
-            f"(the cell timeout; raise it with --cell-timeout)")
+    i = max((i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")), default=None)
+    first = cells[i].source.strip().split("\n")[0][:60] if i is not None else ""
+    where = "a cell" if i is None else f"cell {i + 1} of {len(cells)} ({first!r})"
+    return f"{where} ran longer than {seconds} s (the cell timeout; raise it with --cell-timeout)"
 
 
 def run_notebooks(
@@ -157,9 +155,8 @@ def run_notebooks(
 
     The synthetic corpus is generated first if it is missing (other data sets are loaded by
     the notebooks). A failing notebook is recorded and the rest still run; a cell that runs
-    longer than ``cell_timeout_s`` fails its notebook, naming the cell, instead of stalling the
-    run. A bar per notebook shows cells done of total and elapsed time; the kernel's stderr
-    (extraction's tqdm bar) comes through.
+    longer than ``cell_timeout_s`` fails its notebook, naming the cell. A bar per notebook shows
+    cells done of total and elapsed time; the kernel's stderr (tqdm bars) comes through.
     """
     params = dict(params or {})
     clash = sorted(set(params) & set(_RUNNER_PARAMETERS))
@@ -198,9 +195,8 @@ def run_notebooks(
             status, error = "failed", _short_error(exc)
         if error:
             echo(f"{nb.name} FAILED: {error}")
-        seconds = time.perf_counter() - start
         html_path = str(_export_html(target)) if html and target.exists() else None
-        runs.append(NotebookRun(nb.name, status, seconds, str(target), html_path, error))
+        runs.append(NotebookRun(nb.name, status, time.perf_counter() - start, str(target), html_path, error))
 
     summary = {"dataset": dataset, "data_dir": data_dir, "parameters": {k: v for k, v in full.items() if k != "output_dir"},
                "notebooks": [asdict(r) for r in runs]}
