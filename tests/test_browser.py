@@ -25,6 +25,7 @@ import nbformat
 import numpy as np
 import pytest
 import soundfile as sf
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from workbook.runner import run_notebooks
@@ -125,13 +126,22 @@ def _wav(path: Path, seconds: float = 2.0, sr: int = 16_000) -> Path:
 
 def _run_all(page, name: str, timeout_s: float = 300) -> None:
     page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=60_000)
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
+    accept = page.locator(".jp-Dialog .jp-mod-accept")  # "Select Kernel" on a fresh server
+    try:
+        accept.wait_for(timeout=15_000)
+        accept.click()
+    except PlaywrightTimeout:
+        pass
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Edit").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Clear Outputs of All Cells").first.click()
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputArea-prompt", "es => es.map(e => e.innerText)")
-        if prompts and all(p.strip().startswith("[") and p.strip()[1:-2].isdigit() for p in prompts):
+        if prompts and all(p.strip().startswith("[") and p.strip()[1:-2].isdigit() for p in prompts) \
+                and page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
             return
         time.sleep(1)
     raise AssertionError(f"{name}: Run All did not finish in {timeout_s:.0f} s")
