@@ -151,7 +151,7 @@ def _operate(page, output, selector: str, kind: str, index: int, wav: Path) -> s
     """Operate one control; return what was done (for messages)."""
     control = output.locator(selector).nth(index)
     if kind == "dropdown":
-        options = control.eval_on_selector_all("option", "os => os.map(o => o.value)")
+        options = control.locator("option").evaluate_all("os => os.map(o => o.value)")
         current = control.input_value()
         choice = options[(options.index(current) + 1) % len(options)]
         control.select_option(choice)
