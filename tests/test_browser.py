@@ -47,8 +47,8 @@ SIGNATURE_JS = """out => [...out.querySelectorAll('img, audio, .widget-html-cont
     .map(e => e.tagName === 'IMG' || e.tagName === 'AUDIO' ? e.src.length + ':' + e.src.slice(-200) : e.innerText)
     .join('|')"""
 #: Labels cut by the layout (text wider than its box) anywhere in a widget.
-CUT_LABELS_JS = """() => [...document.querySelectorAll('.widget-label, .widget-toggle-button, .widget-button,
-    .widget-upload, .widget-label-basic')].filter(e => e.offsetWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+CUT_LABELS_JS = """() => [...document.querySelectorAll(
+    '.widget-label, .widget-toggle-button, .widget-button, .widget-upload, .widget-label-basic')].filter(e => e.offsetWidth > 0 && e.scrollWidth > e.clientWidth + 1)
     .map(e => (e.innerText || e.title).trim() + ' (' + e.scrollWidth + ' > ' + e.clientWidth + ' px)')"""
 
 
