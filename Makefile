@@ -9,6 +9,7 @@
 #   make data                      generate the default synthetic corpus (run does it too)
 #   make notebooks                 re-execute the committed notebooks in place (refresh outputs)
 #   make bench                     benchmarks (see benchmarks/README.md)
+#   make book                      static offline HTML book of the executed notebooks in build/book/
 
 # Python: .python-version selects 3.12 through pyenv; otherwise python3.12, else python3.
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
@@ -28,10 +29,10 @@ STAMP := $(VENV)/.installed
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(VENV)/bin/uv)
 CFLAG = $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS))
 
-.PHONY: setup run test lab data notebooks bench clean help
+.PHONY: setup run test lab data notebooks bench clean help book chromium
 
 help:
-	@sed -n '1,14p' Makefile
+	@sed -n '1,15p' Makefile
 
 # resemblyzer (speaker embeddings) is installed without its metadata's dependencies: webrtcvad
 # needs a compiler (webrtcvad-wheels, a core dependency, gives the same module), `typing` is a backport.
@@ -68,3 +69,13 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
+
+book: setup
+	$(PY) -m workbook.book build/book
+
+# tests/test_browser.py drives Debian's Chromium (Playwright cannot download a browser here):
+# as root, install it when it is missing; otherwise say how (the test then fails and says so too).
+test: chromium
+chromium:
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "tests/test_browser.py needs /usr/bin/chromium: sudo apt-get install -y chromium"

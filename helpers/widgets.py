@@ -87,8 +87,9 @@ class _SignalExplorer(widgets.VBox):
         self.player, self.message = widgets.HTML(), widgets.HTML()
         self.image = widgets.Image(format="png")
         c = self.controls
-        super().__init__(children=[widgets.HBox([c["clip"], c["representation"], self.player]),
-                                   widgets.HBox([c["n_fft"], c["hop_length"], c["n_mels"]]),
+        wrap = widgets.Layout(flex_flow="row wrap")  # narrow windows: controls wrap, not cut off
+        super().__init__(children=[widgets.HBox([c["clip"], c["representation"], self.player], layout=wrap),
+                                   widgets.HBox([c["n_fft"], c["hop_length"], c["n_mels"]], layout=wrap),
                                    self.message, self.image])
         for control in c.values():
             control.observe(self._on_change, names="value")

@@ -480,3 +480,18 @@ out_dir = run_output_dir(dataset, output_dir)
 check_path = out_dir / "01_f0_check.csv"
 voices_table[shown].to_csv(check_path, index=False, float_format="%.4g")
 print(f"wrote {check_path.name} ({len(voices_table)} rows) to {out_dir}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then change the code above and check. Worked solutions:
+# `notebooks/solutions/01_signal_anatomy_solutions.ipynb`.
+#
+# 1. **Change a parameter and predict.** Set `n_fft` to 256 and then 4096. Before you run
+#    it, write down the frame duration and the bin spacing in Hz at 16 kHz, and whether the
+#    harmonics of a 120 Hz voice will show as separate lines. Then check in the STFT.
+# 2. **Aliasing.** A 9 kHz tone is sampled at 16 kHz. At what frequency will its FFT peak
+#    be? Build the tone with `np.sin` and find the peak of `np.fft.rfft`.
+# 3. **What MFCCs keep.** Shift a clip up 4 semitones with `librosa.effects.pitch_shift`.
+#    Predict how much its f0 (`librosa.pyin`) and its mean MFCCs change, compared with the
+#    MFCCs of another speaker.

@@ -661,3 +661,16 @@ print(f"wrote {choice_path.name} (preset {json.loads(choice_path.read_text())['p
 # variant, SI-SDR in/out/gain, speech-region SI-SDR, pause levels, boundary errors, click
 # scores, blind SNR). Notebook 03 extracts features from recordings cleaned with
 # `clean(y, sr, load_cleaning_choice(out_dir))`.
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then check. Worked solutions: `notebooks/solutions/02_cleaning_solutions.ipynb`.
+#
+# 1. **Change a parameter and predict.** Run `librosa.effects.trim` with `top_db` 10, 20
+#    and 40 on a few clips. Will the kept part grow or shrink as `top_db` rises? Measure it.
+# 2. **Strength against a known answer.** Add white noise at 5 dB SNR to a clip, clean it
+#    with `noisereduce.reduce_noise(..., stationary=True)` at `prop_decrease` 0.5 and 1.0
+#    and score both against the original with SI-SDR. Which wins, and by how much?
+# 3. **Break it on purpose.** Set the panel's strength to 1.0 on a clean clip and listen:
+#    what does over-cleaning sound like, and which later feature would it damage first?

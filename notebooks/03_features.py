@@ -663,3 +663,14 @@ paths = write_outputs(result, out_dir)
 for name, path in paths.items():
     print(f"wrote {path.name}")
 print(f"feature table: {len(result.features)} clips x {len(result.feature_columns())} features")
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then check. Worked solutions: `notebooks/solutions/03_features_solutions.ipynb`.
+#
+# 1. **Extend a feature.** Add the mean of `librosa.feature.spectral_flatness` per clip.
+#    Should it rise or fall with age within a gender, and why might the microphone blur it?
+#    Measure the Spearman correlation with `age_years` per gender.
+# 2. **Change a parameter and predict.** Run `librosa.pyin` with `fmin=180` instead of 60 on
+#    men's and women's clips. What happens to the median f0 and the share of voiced frames?

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -485,3 +487,15 @@ print(f"wrote the 'eda' section of {path}")
 #
 # **Wrote:** the `eda` section of `metrics.json` in the run's output folder. Notebook 05
 # reads the same feature table (`features.parquet`) to build the models.
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then check. Worked solutions: `notebooks/solutions/04_eda_solutions.ipynb`.
+#
+# 1. **Measure the leak of a split.** With `train_test_split` at `test_size` 0.2 and 0.5,
+#    what share of test clips has its speaker in the training part? Predict, then count.
+# 2. **Change a transform and predict.** Compute each clip's mean RMS energy
+#    (`librosa.feature.rms`). Is it skewed? What does `np.log1p` do to its `skew()`?
+# 3. In the feature explorer, find a feature whose trend with age differs between women
+#    and men, and say which voice change from the literature it could reflect.

@@ -745,3 +745,17 @@ print(f"gender, speaker-grouped: {gender_results[best_gender].clip}")
 # (feature columns, classes, feature spec, scores), and the `modeling` section of
 # `metrics.json`, in the run's output folder. Notebook 07 loads the model to predict new
 # recordings.
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then check. Worked solutions: `notebooks/solutions/05_modeling_solutions.ipynb`.
+#
+# 1. **Break the split on purpose and measure the leak.** Score the same pipeline with a
+#    shuffled `KFold` of clips and with `GroupKFold` by speaker (`cross_val_predict`,
+#    `balanced_accuracy_score`). Which is higher, and what does the difference measure?
+# 2. **Add a feature that names the speaker.** Append a column that is constant per speaker
+#    (a random number each, like a microphone's colouring). Predict its effect on the random
+#    and on the grouped score before you run it.
+# 3. **Change a parameter and predict.** Set `n_splits` to 2 and to 10: how do the intervals
+#    of the grouped scores change, and why?

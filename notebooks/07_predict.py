@@ -193,3 +193,16 @@ UploadPanel(predictor)
 #   files (other formats and rates are converted, broken files are reported).
 #
 # **Wrote:** nothing (uploads go to a temporary folder).
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then check. Worked solutions: `notebooks/solutions/06_predict_solutions.ipynb`.
+#
+# 1. **A stereo 48 kHz recording.** Save a clip as stereo at 48 kHz and read it back with
+#    `load_audio`. How many channels, what rate and how many samples will it have?
+# 2. **How short may a recording be?** Cut a clip to 0.3 s and 1 s and run
+#    `compute_features` on each. Which features go missing first, and why?
+# 3. Upload your own voice in the panel above, then the same recording pitch-shifted
+#    (`librosa.effects.pitch_shift`, +4 semitones). Predict what happens to the gender
+#    probability.

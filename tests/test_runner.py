@@ -3,15 +3,18 @@ outputs/<dataset>/ as executed notebooks plus HTML."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
 
 from workbook.cli import main
-from workbook.runner import ParameterError, check_parameters, discover_notebooks, parse_params, refresh_notebooks, run_notebooks
+from workbook.runner import (ParameterError, _forward_stderr, check_parameters, discover_notebooks, parse_params,
+                             refresh_notebooks, run_notebooks)
 
 
 def make_notebook(path, params_source, body_source):
@@ -114,3 +117,34 @@ def test_small_run_of_every_notebook(small_run):
         assert (small_run / name).is_file(), f"the small run wrote no {name}"
     metrics = json.loads((small_run / "metrics.json").read_text())
     assert {"eda", "modeling"} <= set(metrics)
+
+
+def test_a_cell_timeout_fails_fast_naming_notebook_and_cell(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_OUTPUTS", str(tmp_path / "outputs"))
+    nbs = [make_notebook(tmp_path / "01_slow.ipynb", "value = 1", "import time\ntime.sleep(120)"),
+           make_notebook(tmp_path / "02_next.ipynb", "value = 1", "print(value)")]
+    start = time.perf_counter()
+    runs = run_notebooks(dataset="custom", notebooks=nbs, cell_timeout_s=3, html=False, echo=lambda line: None)
+    assert time.perf_counter() - start < 60
+    assert [r.status for r in runs] == ["failed", "ok"]
+    assert "01_slow.ipynb: cell 3 of 3 ('import time') ran longer than 3 s" in runs[0].error
+
+
+def test_run_shows_progress_and_tqdm_but_not_the_transport_warning(tmp_path):
+    body = "from tqdm.auto import tqdm\nfor _ in tqdm(range(5), desc='extracting'):\n    pass"
+    make_notebook(tmp_path / "01_a.ipynb", "value = 1", body)
+    code = ("import pathlib, sys\nfrom workbook.runner import run_notebooks\n"
+            f"run_notebooks(dataset='custom', out_dir={str(tmp_path / 'out')!r}, html=False,\n"
+            f"              notebooks=[pathlib.Path({str(tmp_path / '01_a.ipynb')!r})])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "01_a.ipynb: 100%" in proc.stderr and "3/3 [" in proc.stderr, proc.stderr  # cells done of total, elapsed
+    assert "extracting: 100%" in proc.stderr and "5/5" in proc.stderr, proc.stderr  # the kernel tqdm bar, as text
+    assert "without encryption" not in proc.stderr + proc.stdout
+
+
+def test_kernel_stderr_is_forwarded_except_the_transport_warning(capfdbinary):
+    pipe = io.BytesIO(b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption. Use IPC.\n"
+                      b"[IPKernelApp] ERROR | something real\n")
+    _forward_stderr(pipe)
+    assert capfdbinary.readouterr().err == b"[IPKernelApp] ERROR | something real\n"

@@ -39,7 +39,7 @@ __all__ = ["main"]
 
 def _run(args) -> int:
     runs = run_notebooks(dataset=args.dataset, data_dir=args.data_dir, params=parse_params(args.params),
-                         out_dir=args.out, n_jobs=args.jobs)
+                         out_dir=args.out, n_jobs=args.jobs, cell_timeout_s=args.cell_timeout)
     return 0 if all(r.status == "ok" for r in runs) else 1
 
 
@@ -130,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--params", default="", help='notebook parameters, e.g. "n_speakers=40 seed=3"')
     run.add_argument("--out", default=None, help="output folder (default: outputs/<dataset>/)")
     run.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    run.add_argument("--cell-timeout", type=int, default=900, help="seconds one cell may run (default: 900)")
     run.set_defaults(func=_run)
 
     gen = sub.add_parser("generate", help="generate the synthetic corpus if it is missing")

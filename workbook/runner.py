@@ -15,12 +15,15 @@ import json
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
 import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError
 from nbconvert import HTMLExporter
 
 from workbook.datasets import load_synthetic
@@ -30,6 +33,28 @@ __all__ = ["ParameterError", "parse_params", "refresh_notebooks", "run_notebooks
 
 #: Parameters the runner itself sets from its own options.
 _RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")
+#: The one kernel warning kept out of the terminal (a local kernel on loopback; nothing to act on).
+_TRANSPORT_WARNING = b"running over TCP without encryption"
+#: In the headless kernel, tqdm.auto's bars are plain text, so papermill forwards them to stderr.
+_TEXT_TQDM = "--IPKernelApp.exec_lines=['import tqdm.auto, tqdm.std; tqdm.auto.tqdm = tqdm.std.tqdm']"
+
+
+class _QuietKernelManager(AsyncKernelManager):
+    """A kernel whose stderr reaches ours minus the transport warning (and nothing else)."""
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": subprocess.PIPE})
+        threading.Thread(target=_forward_stderr, args=(self.provisioner.process.stderr,), daemon=True).start()
+
+
+def _forward_stderr(pipe) -> None:
+    try:
+        for line in iter(pipe.readline, b""):
+            if _TRANSPORT_WARNING not in line:
+                sys.stderr.buffer.write(line)
+                sys.stderr.flush()
+    except (OSError, ValueError):  # the pipe was closed at kernel shutdown
+        pass
 
 
 class ParameterError(ValueError):
@@ -105,6 +130,15 @@ def _short_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[-1] if text else ''}"
 
 
+def _timeout_error(executed: Path, seconds: int) -> str:
+    """Name the cell that ran out of time (the last one started): number, of how many, first line."""
+    cells = nbformat.read(str(executed), as_version=4).cells if executed.exists() else []
+    i = max((i for i, c in enumerate(cells) if c.metadata.get("papermill", {}).get("start_time")), default=None)
+    first = cells[i].source.strip().split("\n")[0][:60] if i is not None else ""
+    where = "a cell" if i is None else f"cell {i + 1} of {len(cells)} ({first!r})"
+    return f"{where} ran longer than {seconds} s (the cell timeout; raise it with --cell-timeout)"
+
+
 def run_notebooks(
     *,
     dataset: str = "synthetic",
@@ -114,14 +148,15 @@ def run_notebooks(
     n_jobs: int = 2,
     notebooks: list[Path] | None = None,
     html: bool = True,
-    cell_timeout_s: int = 1800,
+    cell_timeout_s: int = 900,
     echo=print,
 ) -> list[NotebookRun]:
     """Execute the notebooks in order; return one :class:`NotebookRun` per notebook.
 
     The synthetic corpus is generated first if it is missing (other data sets are loaded by
     the notebooks). A failing notebook is recorded and the rest still run; a cell that runs
-    longer than ``cell_timeout_s`` fails its notebook instead of stalling the run.
+    longer than ``cell_timeout_s`` fails its notebook, naming the cell. A bar per notebook shows
+    cells done of total and elapsed time; the kernel's stderr (tqdm bars) comes through.
     """
     params = dict(params or {})
     clash = sorted(set(params) & set(_RUNNER_PARAMETERS))
@@ -147,17 +182,21 @@ def run_notebooks(
         injected = {k: v for k, v in full.items() if k in declared}
         injected.update(per_notebook[nb])
         target = out / nb.name
-        echo(f"running {nb.name} ...")
         start = time.perf_counter()
         try:
             pm.execute_notebook(str(nb), str(target), parameters=injected, cwd=str(nb.parent), kernel_name="python3",
-                                progress_bar=False, log_output=False, execution_timeout=cell_timeout_s)
+                                progress_bar={"desc": nb.name, "file": sys.stderr, "leave": True},
+                                stderr_file=sys.stderr, execution_timeout=cell_timeout_s, coalesce_streams=True,
+                                kernel_manager_class=_QuietKernelManager, extra_arguments=[_TEXT_TQDM])
             status, error = "ok", None
+        except CellTimeoutError:
+            status, error = "failed", f"{nb.name}: {_timeout_error(target, cell_timeout_s)}"
         except Exception as exc:  # papermill saves the failed notebook; record and go on
             status, error = "failed", _short_error(exc)
-        seconds = time.perf_counter() - start
+        if error:
+            echo(f"{nb.name} FAILED: {error}")
         html_path = str(_export_html(target)) if html and target.exists() else None
-        runs.append(NotebookRun(nb.name, status, seconds, str(target), html_path, error))
+        runs.append(NotebookRun(nb.name, status, time.perf_counter() - start, str(target), html_path, error))
 
     summary = {"dataset": dataset, "data_dir": data_dir, "parameters": {k: v for k, v in full.items() if k != "output_dir"},
                "notebooks": [asdict(r) for r in runs]}
