@@ -368,3 +368,19 @@ print(f"wrote the 'learned_representations' section of {update_metrics(out_dir, 
 #
 # **Wrote:** the `learned_representations` section of `metrics.json`; `model/` (models and
 # card) if a model here won. Notebook 07 predicts new recordings with `model/`.
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then check. Worked solutions: `notebooks/solutions/06_learned_representations_solutions.ipynb`.
+#
+# 1. **Same speaker, other words.** Embed two clips of one speaker and one clip of another
+#    speaker of the same gender. Which cosine similarity will be higher, and by how much?
+#    (The embeddings have unit length, so the cosine is their dot product.)
+# 2. **Does the embedding hear the microphone?** Add white noise at 10 dB SNR to a clip and
+#    embed it. Is the noisy copy closer to its own clean version or to another clip of the
+#    same speaker? What does that say about channel leaks in a random split?
+# 3. **Break the split on purpose.** Embed every clip of a small corpus, then score a
+#    logistic regression for age with a random split of clips (`StratifiedKFold`) and with
+#    speakers kept apart (`StratifiedGroupKFold`). Predict which is higher, and why the gap
+#    is larger for embeddings than for hand-crafted features.

@@ -197,7 +197,7 @@ UploadPanel(predictor)
 # %% [markdown]
 # ## Exercises
 #
-# Predict first, then check. Worked solutions: `notebooks/solutions/06_predict_solutions.ipynb`.
+# Predict first, then check. Worked solutions: `notebooks/solutions/07_predict_solutions.ipynb`.
 #
 # 1. **A stereo 48 kHz recording.** Save a clip as stereo at 48 kHz and read it back with
 #    `load_audio`. How many channels, what rate and how many samples will it have?

@@ -14,9 +14,9 @@
 # ---
 
 # %% [markdown]
-# # 06 · Prediction: worked solutions
+# # 07 · Prediction: worked solutions
 #
-# Try the exercises at the end of notebook 06 (the prediction notebook) before reading these.
+# Try the exercises at the end of notebook 07 (the prediction notebook) before reading these.
 # They are about what reaches the model, so they need no trained model.
 
 # %% tags=["parameters"]
