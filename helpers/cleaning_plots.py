@@ -178,7 +178,10 @@ class _CleaningPanel(widgets.VBox):
         if len(result.y):
             players.append(audio_player(result.y, self.sr, label="cleaned and trimmed"))
         self.players.value = "".join(p._repr_html_() for p in players)
-        lines = [html.escape(result.summary().splitlines()[0])]
+        p = self.params()
+        lines = [html.escape(f"applied: click repair {'on' if p['clicks'] else 'off'}, gate {p['denoise'] or 'off'}"
+                             f" at {p['prop_decrease']:.0%}, SNR test {'on' if p['max_snr_db'] else 'off'}, trim at {p['top_db']:.0f} dB"),
+                 html.escape(result.summary().splitlines()[0])]
         ref = self.references.get(label)
         if ref is not None and len(ref) == len(result.y_untrimmed):
             before, after = si_sdr_db(y, ref), si_sdr_db(result.y_untrimmed, ref)

@@ -195,7 +195,8 @@ def _exercise_notebook(page, path: Path, wav: Path) -> list[str]:
             for index in range(output.locator(selector).count()):
                 control = output.locator(selector).nth(index)
                 label = (control.evaluate("e => (e.closest('.widget-inline-hbox, .widget-toggle-buttons, "
-                                          ".widget-upload, .widget-checkbox') || e).innerText") or "").strip()
+                                          ".widget-upload, .widget-checkbox') || e).innerText") or "")
+                label = label.replace("\u200b", "").strip()  # ipywidgets pads empty labels with a zero-width space
                 what = f"{name}, widget {w + 1}, {kind} {label.splitlines()[0] if label else index}"
                 if kind == "toggles" and "mod-active" in (control.get_attribute("class") or ""):
                     continue  # pressing the active button changes nothing; the others are pressed
