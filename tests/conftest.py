@@ -51,6 +51,8 @@ class SmallNotebook(IPyNbFile):
 
     def collect(self):
         self.nb = nbformat.read(str(self.fspath), as_version=4)
+        for cell in self.nb.cells:  # papermill reads every cell's tags; jupytext leaves them out when empty
+            cell.metadata.setdefault("tags", [])
         self.nb = parameterize_notebook(self.nb, small_injected(Path(self.fspath)))
         nb = self.nb
         original_read = nbformat.read
