@@ -20,6 +20,7 @@ import nbformat
 import papermill as pm
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
+from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from workbook.paths import notebooks_dir
@@ -50,9 +51,9 @@ class SmallNotebook(IPyNbFile):
     (the committed outputs stay, so cells marked ``# NBVAL_CHECK_OUTPUT`` are compared)."""
 
     def collect(self):
-        self.nb = nbformat.read(str(self.fspath), as_version=4)
-        for cell in self.nb.cells:  # papermill reads every cell's tags; jupytext leaves them out when empty
-            cell.metadata.setdefault("tags", [])
+        # papermill's own reader adds what it expects (cell tags, metadata.papermill), which a
+        # notebook saved by jupytext rather than papermill lacks
+        self.nb = load_notebook_node(str(self.fspath))
         self.nb = parameterize_notebook(self.nb, small_injected(Path(self.fspath)))
         nb = self.nb
         original_read = nbformat.read
