@@ -3,9 +3,10 @@ Debian's Chromium. Every notebook whose executed copy holds a widget is opened, 
 checked for errors, and every control of every widget is operated; its output must change.
 
 Needs /usr/bin/chromium (``make test`` installs it; without it this test fails and says so).
-On failure, screenshots are kept in build/browser-test/. WORKBOOK_BROWSER_RUN names a folder
-that keeps the small headless run the test starts from, to reuse it between runs. Set WORKBOOK_SCREENSHOTS to a folder
-to also keep one screenshot per notebook at 1280 and 800 px (the label-fit check).
+Which notebooks hold a widget is read from the committed (executed) notebooks; the browser
+runs them on the small corpus of the notebooks' small run (tests/conftest.py). On failure,
+screenshots are kept in build/browser-test/. Set WORKBOOK_SCREENSHOTS to a folder to also keep
+one screenshot per notebook at 1280 and 800 px (the label-fit check).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ import soundfile as sf
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from workbook.runner import run_notebooks
+from conftest import small_injected
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
+from workbook.paths import notebooks_dir
 
 pytestmark = pytest.mark.slow
 
@@ -68,21 +72,23 @@ def _widget_notebooks(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A small headless run, then JupyterLab on a loopback port over its executed notebooks."""
+def lab(tmp_path_factory, small_run):
+    """JupyterLab on a loopback port over the widget notebooks, parameterised for the small run.
+
+    The browser runs each notebook itself (Run All), so nothing is executed beforehand: the
+    notebooks get the small run's ``injected-parameters`` cell and write into a copy of its
+    output folder (notebook 07 predicts with the model notebook 05 saved there).
+    """
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install it (apt-get install -y chromium; `make test` does) "
                     "or point WORKBOOK_CHROMIUM at a Chromium binary")
     tmp = tmp_path_factory.mktemp("browser")
-    kept = os.environ.get("WORKBOOK_BROWSER_RUN")  # a folder to keep (and reuse) the headless run in
-    run = Path(kept) if kept else tmp / "run"
-    if not (run / "lab" / "run_summary.json").exists():
-        runs = run_notebooks(dataset="synthetic", data_dir=str(run / "corpus"), out_dir=run / "lab", html=False,
-                             params={"n_speakers": 36, "clips_per_speaker": 3, "seed": 3, "n_splits": 2,
-                                     "n_bootstrap": 50, "fast": True}, echo=lambda line: None)
-        failed = [(r.notebook, r.error) for r in runs if r.status != "ok"]
-        assert not failed, f"the headless run the browser test starts from failed: {failed}"
-    shutil.copytree(run / "lab", tmp / "lab")  # the browser saves into a throwaway copy
+    out = tmp / "out"
+    shutil.copytree(small_run, out)  # the browser's runs write here, not into the tests' small run
+    (tmp / "lab").mkdir()
+    for source in _widget_notebooks(notebooks_dir()):
+        nb = parameterize_notebook(load_notebook_node(str(source)), {**small_injected(source), "output_dir": str(out)})
+        nbformat.write(nb, str(tmp / "lab" / source.name))
     settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)  # every cell in the DOM, so every widget can be found
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
