@@ -229,7 +229,8 @@ def refresh_notebooks(notebooks: list[Path] | None = None, *, echo=print) -> lis
         echo(f"executing {nb.name} in place ...")
         start = time.perf_counter()
         try:
-            pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False)
+            pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False,
+                                kernel_manager_class=_QuietKernelManager)
             status, error = "ok", None
         except Exception as exc:
             status, error = "failed", _short_error(exc)
