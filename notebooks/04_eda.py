@@ -91,6 +91,12 @@ print(f"python {platform.python_version()} | numpy {np.__version__} | pandas {pd
 # The feature table of notebook 03: one row per clip, the labels (`speaker`, `age_group`,
 # `gender`, and `age_years` where known) and one column per feature. `age_group` is an
 # *ordered* categorical, so every table and figure below lists the groups in age order.
+#
+# Three lists of column names are used below. `features`: every feature column of the
+# families notebook 03 computed (the first printed line names the families). `mels`: the
+# 128 mel-band means (`orig_mel000` ... `orig_mel127`), one number per band of the mel
+# spectrum. `scalars`: `features` without the mel-band means. The second printed line
+# gives the size of each.
 
 # %%
 ds = load_dataset(dataset, data_dir, n_speakers=n_speakers, clips_per_speaker=clips_per_speaker, seed=seed, n_jobs=n_jobs, **dataset_params)
@@ -158,16 +164,40 @@ print(f"random 80/20 split: {leaked.sum()} of {len(leaked)} test clips ({leaked.
       "training speakers")
 
 # %% [markdown]
+# How to read this: with several clips per speaker, a random split of *clips* almost never
+# puts all of a speaker's clips in the test part, so the printed share is close to 100 %
+# (only speakers with a single clip are sure to be on one side).
+# That is the leak. For such a test clip the model has already seen the same voice (and
+# the same microphone and room) in training, labelled with this speaker's age group. It
+# can score by recognising the speaker and repeating that label, without learning how age
+# sounds. The test score then measures "have I heard this person before?", which says
+# nothing about a new speaker. Notebook 05 keeps each speaker's clips on one side of the
+# split (speaker-grouped folds) and shows how much of the score this leak was worth.
+
+# %% [markdown]
 # ### Language: a second leak that a speaker-grouped split keeps
 #
 # Common Voice's contributors differ in age from one language community to another; the
 # synthetic corpus copies that with its speech communities (`comm_a`, `comm_b`, ...). If
 # the age mix differs between languages, a model can score by recognising the language (or
-# the accent and microphone habits that come with it) instead of the age in the voice. Each
-# speaker counts once per language they recorded in (`drop_duplicates`); `pd.crosstab`
-# counts speakers per language and age group, and dividing each row by its total gives the
-# language's age-group shares: one row per language with at least `min_language_speakers`
-# speakers.
+# the accent and microphone habits that come with it) instead of the age in the voice.
+#
+# How that works, step by step. In the synthetic corpus each community shares an accent
+# (small offsets of f0, speaking rate and vocal-tract length) and a microphone habit (two
+# resonances of the recording at the community's frequencies); on Common Voice the
+# language itself, its accents and its typical recording set-ups do the same. These traits
+# are in the features, so a model can learn "this sounds like community A". Suppose (an
+# invented example) that half of community A's speakers are in their sixties, against a
+# sixth of all speakers. Then answering "sixties" to every speaker who sounds like A is
+# right far more often than chance, even for A speakers the model never heard, and even
+# if nothing in their voices says sixty. The score rises, but it measures which community
+# a speaker belongs to, not their age. Keeping speakers apart does not stop this: the test
+# speakers are new, but their community is not.
+#
+# The cell below measures how different the age mixes are. Each speaker counts once per
+# language they recorded in (`drop_duplicates`); `pd.crosstab` counts speakers per
+# language and age group, and dividing each row by its total gives the language's
+# age-group shares: one row per language with at least `min_language_speakers` speakers.
 
 # %%
 languages = table["language"].astype("object") if "language" in table.columns else pd.Series(np.nan, index=table.index)
@@ -218,6 +248,8 @@ if have_languages:
 # cross-validation is **necessary, but not sufficient**: notebook 05 also holds out whole
 # languages (language-grouped folds) and shows a language-only baseline beside every
 # score. A score that falls when languages are held out was partly language recognition.
+# Here, a larger `tv_distance` means a larger leak: a language whose age mix is far from
+# the pool gives its age away more than one close to it.
 
 # %% [markdown]
 # ## 2. The distribution of every feature
@@ -290,10 +322,15 @@ ax.set(title="median f0 per clip, stacked by gender", xlabel=f"{f0_col} (Hz)", y
 # %% [markdown]
 # ## 4. Each feature per age group
 #
-# `sns.pointplot`: mean and 95 % interval (mean ± 1.96 standard errors) per age group, one
-# line per gender, for the features voice science links to age. Intervals treat clips as
-# independent, so they are too narrow where speakers contribute many clips; they are a
-# guide, not a test.
+# `sns.pointplot`, one panel per feature that voice science links to age, one line per
+# gender. Each **point** is the mean of the feature over all *clips* of one age group and
+# gender. Each **bar** is a 95 % confidence interval of that mean: mean ± 1.96 standard
+# errors, computed over the same clips (`errorbar=("se", 1.96)`). It says how well the
+# mean is pinned down, not how spread out the clips are; the histograms above show the
+# spread. The intervals treat clips as independent, but one speaker's clips are alike, so
+# the bars are too narrow (here each speaker gives several clips). Read them as a guide,
+# not a test: bars that overlap widely show no clear difference; bars that do not overlap
+# still need the speaker-grouped check of notebook 05.
 
 # %%
 point_features = [c for c in [
@@ -326,6 +363,9 @@ feature_explorer(table, scalars)
 # The original analysis computed z-scores on the whole table and dropped every row with any
 # |z| above 3, *before* splitting the data. `scipy.stats.zscore` standardises each column,
 # (x - mean) / standard deviation, over all clips (`nan_policy="omit"` skips missing values).
+# The columns scaled here are `features`: every feature of the table, the scalar features
+# *and* the 128 mel-band means, as the original did. The printed line gives their number
+# ("in at least one of ... features"), the same count as the first cell's total.
 # How many rows would that drop, and which?
 
 # %%
@@ -345,6 +385,15 @@ display(table.loc[worst.index, ["speaker", "age_group", "gender"]].join(worst))
 # also removes some classes more than others, and it decides on the test rows before the
 # test: notebook 05 handles outliers inside cross-validation instead (clipping with limits
 # learnt on the training folds).
+#
+# In the ranking below, watch for the highest mel bands (`orig_mel` with a number near
+# 127) and the top-band spectral measures (`spec_contrast5_db_mean`, the band above
+# 6.4 kHz, or the roll-off). Energy near the top of the spectrum often comes from the
+# recording **channel**, not the voice: the microphone, the codec (a lossy format such as
+# mp3 may cut or smear the top band) and the sample rate (resampling leaves an edge just
+# below the 8 kHz limit of the 16 kHz analysis rate; a file recorded at 8 kHz has nothing
+# above 4 kHz). If such a feature ranks high here, or anywhere else in this notebook,
+# treat it as a warning sign about the recordings, not as a finding about voices.
 
 # %%
 print("features that flag the most rows:")
@@ -374,6 +423,18 @@ ax.tick_params(labelsize=6);
 # rank: the codes of the ordered categorical), each gender separately, since f0 and
 # formants differ between them far more than across ages. `corrwith` correlates every
 # column with one series:
+#
+# `corr_age` has one row per scalar feature and one column per gender. Each value is a
+# **Spearman** correlation between the feature and age, computed over the **clips** of
+# that gender (one row per clip, so a speaker counts once per clip). The **sign** gives the
+# direction: positive, the feature tends to be larger in older speakers; negative,
+# smaller. The **size** (the absolute value, 0 to 1) says how consistently the ranks move
+# together: 0, no steady rise or fall; 1, the feature's order is exactly the age order.
+# Rows are sorted by the larger of the two absolute values. It is one feature at a time:
+# correlated features (the f0 statistics) appear together, and a large value does not say
+# the feature adds anything beyond its neighbours. It is not a test either (clips of one
+# speaker are not independent), and on real data it may carry the language and channel
+# leaks above as well as age.
 
 # %%
 if synthetic and table["age_years"].notna().all():
@@ -421,7 +482,10 @@ if len(gender_means) == 2:
 # The same per age group, averaged over time too: each clip's mean level in each band over
 # its sounding frames (frames whose mean level is above -80 dB, so the silent padding of
 # short clips does not count), then averaged over the clips of each gender and age group.
-# Each row of the heatmaps is an age group, relative to the mean over groups.
+# Each row of the heatmaps is an age group, relative to the mean over groups. The warning
+# of section 5 applies here too: a difference that sits only in the highest bands (the
+# right-hand edge) is more likely a difference in microphones, codecs or sample rates
+# between the groups than in their voices.
 
 # %%
 sounding = images.mean(axis=1) > -80.0                       # (clips, frames)

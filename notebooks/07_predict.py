@@ -66,7 +66,7 @@ from helpers.cleaning import clean
 from helpers.examples import pick_example_clips
 from helpers.model_plots import plot_prediction
 from helpers.players import audio_player
-from helpers.plots import plot_stft, use_workbook_style
+from helpers.plots import plot_stft_grid, use_workbook_style
 from helpers.predict_widgets import UploadPanel
 from workbook.datasets import load_dataset
 from workbook.paths import run_output_dir
@@ -80,6 +80,16 @@ print(f"python {platform.python_version()} | numpy {np.__version__} | pandas {pd
 
 # %% [markdown]
 # ## 1. The saved model and its card
+#
+# Look first at the `note:` line of each model: its **speaker UAR at the level it was
+# judged on**, with a 95 % interval. That level is the card's `judged_on`: language-grouped
+# where the data set has several languages (test speakers *and* their languages never
+# seen in training), else speaker-grouped. "Speaker" means each test speaker's clips
+# were combined into one prediction before scoring. Compare it with chance, 1 / number of
+# classes (the classes are listed below). The scores at the other levels follow in
+# brackets, and `describe()` repeats the speaker-grouped one: where it is clearly higher
+# than the judged score, the difference was language recognition. One clip, as predicted
+# below, is usually right less often than this (notebook 05's clip-level UAR is lower).
 
 # %%
 ds = load_dataset(dataset, data_dir, n_speakers=n_speakers, clips_per_speaker=clips_per_speaker, seed=seed, n_jobs=n_jobs, **dataset_params)
@@ -113,7 +123,17 @@ display(clips_info)
 
 # %% [markdown]
 # First clip: the recording as it is, and as the training's cleaning leaves it (this is
-# what the features are computed on).
+# what the features are computed on). `predictor.job` is the feature recipe rebuilt from
+# the card's feature spec: `job.sr` is the analysis rate every file is resampled to and
+# `job.cleaning` the training's cleaning parameters (None: no cleaning).
+#
+# Listen to both, then compare the two spectrograms (one colour scale; without cleaning in
+# the job they are the same). What the cleaning should remove is gone on the right:
+# silence before and after the speech trimmed (the time axis is shorter), clicks (thin
+# vertical lines through all frequencies) removed, and the background between syllables
+# darker. The voice itself should be intact: its horizontal harmonic stripes (spaced by
+# f0) and the broader formant bands look the same in both panels; where they have gaps on
+# the right, the cleaning took voice too, and the features measure that.
 
 # %%
 first = clips.iloc[0]
@@ -121,12 +141,14 @@ y, y_sr = load_audio(first["path"], sr=predictor.job.sr)
 cleaned = clean(y, y_sr, predictor.job.cleaning, name=str(first["path"])).y if predictor.job.cleaning else y
 display(audio_player(y, y_sr, label=f"{first['label']} (as recorded)"))
 display(audio_player(cleaned, y_sr, label=f"{first['label']} (cleaned as in training)"))
-plot_stft(cleaned, y_sr, fmax_hz=8000, title="cleaned recording");
+plot_stft_grid({"as recorded": y, "cleaned as in training": cleaned}, y_sr, n_fft=1024, fmax_hz=8000,
+               suptitle=first["label"]);
 
 # %% [markdown]
 # Now the prediction for every chosen clip: `predictor.predict_files` loads each file,
 # cleans it and computes its features as in training, and returns one row per file with
-# the most likely age group and gender and the probability of every class. Each clip's
+# the most likely age group and gender and the probability of every class (columns
+# `p_<class>`; the age groups' values add up to 1, as do the two genders'). Each clip's
 # spectrogram is drawn beside its probabilities.
 
 # %%
@@ -138,7 +160,13 @@ for (_, clip), (_, row) in zip(clips.iterrows(), predictions.iterrows()):
     plt.show()
 
 # %% [markdown]
-# The predictions beside the truth, where we know it:
+# The predictions beside the truth, where we know it. `p` is the probability the age
+# model gives to the group it predicts (`age_group_probability`, the largest of the
+# `p_<class>` values). It is the model's own estimate for this one clip, not a measured
+# accuracy: compare it with 1 / number of classes, the value of a model with no idea. The
+# model was trained with every age group weighing the same, so `p` assumes the groups are
+# equally common, and notebook 05 did not check that a `p` of 0.7 is right 70 % of the
+# time (calibration).
 
 # %%
 truth = clips.reindex(columns=["label", "age_group", "gender"]).reset_index(drop=True)
