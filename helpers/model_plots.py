@@ -23,9 +23,7 @@ __all__ = ["plot_comparison", "plot_grid_curves", "plot_importance", "plot_predi
 
 
 def _ax(ax, figsize) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return plt.subplots(figsize=figsize)[1] if ax is None else ax
 
 
 def _grid_label(value) -> str:
