@@ -52,6 +52,10 @@ MODEL_LABELS: dict[str, str] = {"lr": "logistic regression", "svm": "SVM (RBF ke
 #: Sample weightings :func:`sample_weights` knows.
 _WEIGHTINGS: tuple = ("class+speaker", "class", None)
 
+#: Tree settings of both gradient-boosting models (classifier and regressor).
+_GB_TREES = {"learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20, "max_bins": 64, "l2_regularization": 1.0,
+             "early_stopping": False}
+
 def _float_array(X, *, copy: bool = False) -> np.ndarray:
     return check_array(X, dtype=float, copy=copy, ensure_all_finite="allow-nan")
 
@@ -245,10 +249,7 @@ def make_model(
         svc = SVC(**{"C": 1.0, "kernel": "rbf", "gamma": "scale", "random_state": seed, **params})
         model = CalibratedClassifierCV(svc, method="temperature", cv=3, ensemble=False)
     elif name == "gb":
-        model = HistGradientBoostingClassifier(
-            **{"max_iter": 60 if fast else 100, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20,
-               "max_bins": 64, "l2_regularization": 1.0, "early_stopping": False, "random_state": seed, **params}
-        )
+        model = HistGradientBoostingClassifier(**{"max_iter": 60 if fast else 100, **_GB_TREES, "random_state": seed, **params})
     else:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_LABELS)}")
     return _pipeline([("log", SkewLog(threshold=log_threshold))], clip_threshold, model)
@@ -265,10 +266,8 @@ def make_regressor(name: str = "gb", *, seed: int = 0, clip_threshold: float | N
     if name == "ridge":
         model = Ridge(alpha=10.0)
     elif name == "gb":
-        model = HistGradientBoostingRegressor(
-            loss="absolute_error", max_iter=100 if fast else 200, learning_rate=0.1, max_leaf_nodes=15,
-            min_samples_leaf=20, max_bins=64, l2_regularization=1.0, early_stopping=False, random_state=seed,
-        )
+        model = HistGradientBoostingRegressor(loss="absolute_error", max_iter=100 if fast else 200, **_GB_TREES,
+                                              random_state=seed)
     else:
         raise ValueError(f"unknown regressor {name!r}; known: ridge, gb")
     return _pipeline([], clip_threshold, model)
