@@ -126,22 +126,11 @@ def load_audio(
     offset_s: float = 0.0,
     duration_s: float | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Read a recording as mono float32 in [-1, 1] at ``sr`` Hz.
+    """Read a recording (wav, flac, ogg or mp3) as ``(y, sr)``: mono float32 in [-1, 1] at ``sr`` Hz.
 
-    Parameters
-    ----------
-    path : file to read (wav, flac, ogg or mp3).
-    sr : target sample rate in Hz; ``None`` keeps the file's own rate.
-    offset_s, duration_s : read only this part of the file, in seconds.
-
-    Returns
-    -------
-    (y, sr) : the samples (1-D float32) and their sample rate in Hz.
-
-    Raises
-    ------
-    AudioLoadError : the file is missing, empty, truncated, undecodable or holds no samples;
-        the message names the file and the problem.
+    ``sr=None`` keeps the file's own rate; ``offset_s``, ``duration_s`` read only that part (s).
+    Raises :class:`AudioLoadError`, naming the file and the problem, if it is missing, empty,
+    truncated, undecodable or holds no samples.
 
     Notebook: every notebook
     """
@@ -161,8 +150,7 @@ def load_audio(
             path, f"decoding failed part-way ({_short(exc)}); the file is truncated or corrupt"
         ) from exc
 
-    whole_file = offset_s == 0 and duration_s is None
-    if whole_file:
+    if offset_s == 0 and duration_s is None:  # the whole file: it must hold what its header promises
         _check_complete(path, info, len(data))
     if data.shape[0] == 0:
         raise AudioLoadError(path, "holds no audio samples")

@@ -173,11 +173,9 @@ class CleaningResult:
     def summary(self) -> str:
         """One paragraph on what cleaning did (for notebook output)."""
         a, b = self.trim_s
-        lines = [
-            f"cleaning {self.label!r}: kept {a:.2f}-{b:.2f} s of {len(self.y_untrimmed) / self.sr:.2f} s, "
-            f"{len(self.clicks)} click(s) repaired, blind SNR {self.snr_before_db:.1f} -> {self.snr_after_db:.1f} dB"
-        ]
-        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+        head = (f"cleaning {self.label!r}: kept {a:.2f}-{b:.2f} s of {len(self.y_untrimmed) / self.sr:.2f} s, "
+                f"{len(self.clicks)} click(s) repaired, blind SNR {self.snr_before_db:.1f} -> {self.snr_after_db:.1f} dB")
+        return "\n".join([head] + [f"  note: {n}" for n in self.notes])
 
 
 def _as_mono(y, name: str) -> tuple[np.ndarray, list[str]]:
@@ -248,17 +246,14 @@ def _gate(x: np.ndarray, sr: int, p: Mapping[str, Any], method: str, prop_decrea
     if not 0.0 <= prop_decrease <= 1.0:
         raise ValueError(f"prop_decrease must be between 0 and 1, got {prop_decrease}")
     n_fft, time_constant_s = int(p["n_fft"]), float(p["time_constant_s"])
-    notes: list[str] = []
     if x.size < n_fft:
-        notes.append(
-            f"noise reduction skipped: {x.size / sr * 1000:.0f} ms is shorter than one "
-            f"analysis window ({n_fft / sr * 1000:.0f} ms)"
-        )
-        return x.copy(), notes
+        return x.copy(), [f"noise reduction skipped: {x.size / sr * 1000:.0f} ms is shorter than one "
+                          f"analysis window ({n_fft / sr * 1000:.0f} ms)"]
     if not np.any(x):
-        return x.copy(), notes + ["noise reduction skipped: the signal is all zeros"]
+        return x.copy(), ["noise reduction skipped: the signal is all zeros"]
     if prop_decrease == 0.0:
-        return x.copy(), notes
+        return x.copy(), []
+    notes: list[str] = []
     padding = min(30_000, max(n_fft * 4, int(time_constant_s * sr)))
     if method == "stationary":  # frame by frame: only the mask smoothing (50 ms) reaches past a frame, so
         hop = n_fft // 4  # a shorter pad on the same frame grid gives the same output (to rounding), faster
@@ -315,8 +310,8 @@ def clean(y, sr: int, cleaning: str | Mapping[str, Any] | None = None, *, name: 
         )
 
     peak = float(np.max(np.abs(x)))
-    if peak == 0 or 20.0 * np.log10(peak) < -100.0:
-        level = 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+    level = 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+    if level < -100.0:
         notes.append(
             f"silent input (peak {level:.0f} dBFS, below -100 dBFS): nothing to clean, returned unchanged and untrimmed"
         )

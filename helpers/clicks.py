@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, ndimage, signal
 
-from helpers.speech_activity import speech_activity
+from helpers.speech_activity import _runs, speech_activity
 
 __all__ = ["click_strength", "declip", "detect_clicks", "remove_clicks"]
 
@@ -61,11 +61,6 @@ def _speech_mask(x: np.ndarray, sr: int, *, min_speech_s: float = 0.25) -> np.nd
     return mask
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-
-
 def detect_clicks(
     y: np.ndarray,
     sr: int,
@@ -99,7 +94,7 @@ def detect_clicks(
         return _NO_CLICKS
     merge = int(round(merge_ms * 1e-3 * sr))
     merged: list[list[int]] = []
-    for s, e in zip(*(r.tolist() for r in _runs(cand))):
+    for s, e in _runs(cand):
         if merged and s - merged[-1][1] <= merge:
             merged[-1][1] = e
         else:
@@ -210,7 +205,7 @@ def declip(y: np.ndarray, mask: np.ndarray, level: float, *, order: int = 32, ma
     Notebook: 02_cleaning (the ``declip`` option of ``clean``)
     """
     x = np.asarray(y, dtype=np.float64).copy()
-    for s, e in zip(*(r.tolist() for r in _runs(np.asarray(mask, dtype=bool)))):
+    for s, e in _runs(np.asarray(mask, dtype=bool)):
         if e - s > max_run:
             continue
         sign = np.sign(x[s:e].mean()) or 1.0

@@ -27,9 +27,7 @@ GENDER_COLOURS = {"female": "#d95f02", "male": "#1b9e77", "other": "#7570b3"}
 
 
 def _ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return plt.subplots(figsize=figsize)[1] if ax is None else ax
 
 
 def _present_groups(values: pd.Series) -> list[str]:

@@ -268,9 +268,7 @@ class CVResult:
         for level, s in (("clip", self.clip), ("speaker", self.speaker)):
             out.update({f"{level}_uar": s.uar, f"{level}_uar_low": s.uar_low, f"{level}_uar_high": s.uar_high,
                         f"{level}_accuracy": s.accuracy})
-        out["n_clips"] = self.clip.n
-        out["n_speakers"] = self.clip.n_speakers
-        return out
+        return out | {"n_clips": self.clip.n, "n_speakers": self.clip.n_speakers}
 
 
 def evaluate_cv(model, X, y, groups, folds, *, classes: Sequence, n_bootstrap: int = 1000, seed: int = 0,

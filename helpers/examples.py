@@ -24,12 +24,7 @@ import pandas as pd
 __all__ = ["pick_age_contrast", "pick_example_clips"]
 
 #: Roles returned by :func:`pick_age_contrast`, in display order (rows of a 2 x 2 grid).
-_CONTRAST_ROLES: tuple[tuple[str, str], ...] = (
-    ("young", "female"),
-    ("old", "female"),
-    ("young", "male"),
-    ("old", "male"),
-)
+_CONTRAST_ROLES: tuple[tuple[str, str], ...] = (("young", "female"), ("old", "female"), ("young", "male"), ("old", "male"))
 
 
 def _manifest_of(ds) -> pd.DataFrame:
@@ -91,10 +86,7 @@ def _resolve(csv: Path, root: Path, p) -> str | float:
     if pd.isna(p):
         return np.nan
     p = Path(str(p))
-    if p.is_absolute():
-        candidates = [p]
-    else:
-        candidates = [root / p, csv.parent / p]
+    candidates = [p] if p.is_absolute() else [root / p, csv.parent / p]
     for c in candidates:
         if c.is_file():
             return str(c.resolve())
@@ -185,11 +177,9 @@ def pick_age_contrast(
         if chosen is None:
             missing.append(f"{band} {g}")
             continue
-        row = chosen.to_dict()
         age = chosen.get("age_years")
         age_text = f"{age:.0f} y" if not pd.isna(age) else str(chosen.get("age_group"))
-        row = {"role": f"{band} {g}", "label": f"{band} {g}, {age_text}", "selection_note": note, **row}
-        rows.append(row)
+        rows.append({"role": f"{band} {g}", "label": f"{band} {g}, {age_text}", "selection_note": note, **chosen.to_dict()})
     out = pd.DataFrame(rows)
     if not out.empty:
         for col in ("age_group", "gender"):

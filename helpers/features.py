@@ -26,7 +26,7 @@ from __future__ import annotations
 import traceback
 import warnings
 from dataclasses import asdict, dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Callable, Iterable
 
 import numpy as np
@@ -133,40 +133,34 @@ class FeatureDependencyError(RuntimeError):
     """A feature family needs a package that is missing or does not run here."""
 
 
-_SMILE = None
-
-
+@cache
 def check_egemaps():
     """The openSMILE eGeMAPS v02 functionals extractor (made once per process); raises
     :class:`FeatureDependencyError` with the reason and the fix if openSMILE cannot run here.
 
     Notebook: 03_features
     """
-    global _SMILE
-    if _SMILE is None:
-        try:
-            import opensmile  # here: a binary wheel that may not run on every platform
-        except Exception as exc:  # ImportError, or a broken binary wheel (OSError)
-            raise FeatureDependencyError(
-                f"feature family 'egemaps' needs the opensmile package, which cannot be imported here "
-                f"({type(exc).__name__}: {exc}). Install it with `pip install opensmile` (wheels exist for "
-                "Linux x86-64/arm64, macOS and Windows), or leave 'egemaps' out of the families."
-            ) from exc
-        try:
-            _SMILE = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
-        except Exception as exc:
-            raise FeatureDependencyError(
-                f"feature family 'egemaps': opensmile is installed but does not start ({type(exc).__name__}: {exc})"
-            ) from exc
-    return _SMILE
+    try:
+        import opensmile  # here: a binary wheel that may not run on every platform
+    except Exception as exc:  # ImportError, or a broken binary wheel (OSError)
+        raise FeatureDependencyError(
+            f"feature family 'egemaps' needs the opensmile package, which cannot be imported here "
+            f"({type(exc).__name__}: {exc}). Install it with `pip install opensmile` (wheels exist for "
+            "Linux x86-64/arm64, macOS and Windows), or leave 'egemaps' out of the families."
+        ) from exc
+    try:
+        return opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+    except Exception as exc:
+        raise FeatureDependencyError(
+            f"feature family 'egemaps': opensmile is installed but does not start ({type(exc).__name__}: {exc})"
+        ) from exc
 
-
-_ENCODER = None
 
 #: Shortest speech (s, after resemblyzer's voice-activity trim) that gets a speaker embedding.
 MIN_EMBEDDING_SPEECH_S = 0.5
 
 
+@cache
 def speaker_encoder():
     """resemblyzer's GE2E ``VoiceEncoder`` on the CPU, with the weights its package ships
     (``pretrained.pt``: nothing is downloaded), made once per process with torch held to one
@@ -175,19 +169,16 @@ def speaker_encoder():
 
     Notebook: 06_learned_representations
     """
-    global _ENCODER
-    if _ENCODER is None:
-        try:
-            import torch  # optional heavy dependencies, imported only when the family is asked for
-            from resemblyzer import VoiceEncoder
-        except Exception as exc:
-            raise FeatureDependencyError(
-                f"feature family 'speaker_embedding' needs resemblyzer and torch, which cannot be imported here "
-                f"({type(exc).__name__}: {exc}). `make setup` installs them; or leave 'speaker_embedding' out."
-            ) from exc
-        torch.set_num_threads(1)
-        _ENCODER = VoiceEncoder("cpu", verbose=False).eval()
-    return _ENCODER
+    try:
+        import torch  # optional heavy dependencies, imported only when the family is asked for
+        from resemblyzer import VoiceEncoder
+    except Exception as exc:
+        raise FeatureDependencyError(
+            f"feature family 'speaker_embedding' needs resemblyzer and torch, which cannot be imported here "
+            f"({type(exc).__name__}: {exc}). `make setup` installs them; or leave 'speaker_embedding' out."
+        ) from exc
+    torch.set_num_threads(1)
+    return VoiceEncoder("cpu", verbose=False).eval()
 
 
 def _speaker_embedding(c: "_Clip") -> dict:

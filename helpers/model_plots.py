@@ -23,9 +23,7 @@ __all__ = ["plot_comparison", "plot_grid_curves", "plot_importance", "plot_predi
 
 
 def _ax(ax, figsize) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return plt.subplots(figsize=figsize)[1] if ax is None else ax
 
 
 def _grid_label(value) -> str:
@@ -97,11 +95,8 @@ def plot_comparison(table: pd.DataFrame, *, level: str = "clip", chance: float |
     if chance is not None:
         ax.axhline(chance, color="grey", ls=":", lw=1, label=f"chance ({chance:.3f})")
     ax.set_xticks(x, labels=[f"{f}\n{m}" for f, m in keys], fontsize=8)
-    ax.set_ylabel(f"UAR ({level} level)")
-    ax.set_ylim(0, 1)
+    ax.set(ylabel=f"UAR ({level} level)", ylim=(0, 1), title=title)
     ax.legend(fontsize=8, loc="upper right")
-    if title:
-        ax.set_title(title)
     return ax
 
 
@@ -118,9 +113,7 @@ def plot_importance(importance: pd.DataFrame, *, top: int = 15, ax: Axes | None 
     ax.barh(np.arange(len(d)), d["importance"], xerr=d["sd"], color="#7570b3", capsize=2)
     ax.set_yticks(np.arange(len(d)), labels=labels, fontsize=8)
     ax.axvline(0, color="black", lw=0.6)
-    ax.set_xlabel("UAR lost when shuffled")
-    if title:
-        ax.set_title(title)
+    ax.set(xlabel="UAR lost when shuffled", title=title)
     return ax
 
 
@@ -134,10 +127,7 @@ def plot_probabilities(proba: Sequence[float], classes: Sequence[str], *, ax: Ax
     p = np.asarray(proba, dtype=float)
     ax.bar(np.arange(len(p)), p, color=["#1b9e77" if i == int(np.argmax(p)) else "#a6a6a6" for i in range(len(p))])
     ax.set_xticks(np.arange(len(p)), labels=list(classes), rotation=30, ha="right")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("probability")
-    if title:
-        ax.set_title(title)
+    ax.set(ylim=(0, 1), ylabel="probability", title=title)
     return ax
 
 

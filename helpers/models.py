@@ -52,6 +52,10 @@ MODEL_LABELS: dict[str, str] = {"lr": "logistic regression", "svm": "SVM (RBF ke
 #: Sample weightings :func:`sample_weights` knows.
 _WEIGHTINGS: tuple = ("class+speaker", "class", None)
 
+#: Tree settings of both gradient-boosting models (classifier and regressor).
+_GB_TREES = {"learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20, "max_bins": 64, "l2_regularization": 1.0,
+             "early_stopping": False}
+
 def _float_array(X, *, copy: bool = False) -> np.ndarray:
     return check_array(X, dtype=float, copy=copy, ensure_all_finite="allow-nan")
 
@@ -240,15 +244,11 @@ def make_model(
     """
     if name == "lr":
         model = LogisticRegression(**{"C": 0.1, "max_iter": 5000, "random_state": seed, **params})
-    elif name == "svm":
-        # probabilities by one temperature (monotone: the argmax stays the SVM's decision), not per-class Platt sigmoids
+    elif name == "svm":  # probabilities by one temperature (see the docstring), not per-class Platt sigmoids
         svc = SVC(**{"C": 1.0, "kernel": "rbf", "gamma": "scale", "random_state": seed, **params})
         model = CalibratedClassifierCV(svc, method="temperature", cv=3, ensemble=False)
     elif name == "gb":
-        model = HistGradientBoostingClassifier(
-            **{"max_iter": 60 if fast else 100, "learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 20,
-               "max_bins": 64, "l2_regularization": 1.0, "early_stopping": False, "random_state": seed, **params}
-        )
+        model = HistGradientBoostingClassifier(**{"max_iter": 60 if fast else 100, **_GB_TREES, "random_state": seed, **params})
     else:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_LABELS)}")
     return _pipeline([("log", SkewLog(threshold=log_threshold))], clip_threshold, model)
@@ -265,10 +265,8 @@ def make_regressor(name: str = "gb", *, seed: int = 0, clip_threshold: float | N
     if name == "ridge":
         model = Ridge(alpha=10.0)
     elif name == "gb":
-        model = HistGradientBoostingRegressor(
-            loss="absolute_error", max_iter=100 if fast else 200, learning_rate=0.1, max_leaf_nodes=15,
-            min_samples_leaf=20, max_bins=64, l2_regularization=1.0, early_stopping=False, random_state=seed,
-        )
+        model = HistGradientBoostingRegressor(loss="absolute_error", max_iter=100 if fast else 200, **_GB_TREES,
+                                              random_state=seed)
     else:
         raise ValueError(f"unknown regressor {name!r}; known: ridge, gb")
     return _pipeline([], clip_threshold, model)
@@ -319,15 +317,15 @@ def prepare_task(table: pd.DataFrame, feature_columns: Sequence[str], *, target:
 
     ``table`` needs ``speaker``, ``gender``, ``target`` (``age_group``: an ordered
     categorical, whose order is the class order) and ``feature_columns``; ``age_years`` if
-    known. Age: rows with an age group, then only classes with at least ``min_speakers``
-    speakers (a class with fewer cannot be in every test fold of ``min_speakers``-fold
-    grouped CV: Common Voice's seventies, for example). The merge rule comes first: while
-    if the youngest or the oldest age class has fewer than ``merge_below`` speakers (e.g. 15,
-    three per test fold of 5-fold CV: fewer give no stable recall), its clips join the
-    neighbouring class and take its name (seventies -> sixties, teens -> twenties; one step,
-    as long as two classes remain); the summary states each merge. Gender: female and male; "other"
-    and blanks are left out and counted. ``include_gender=True`` adds ``gender_male``
-    (1/0) as an input of the age task (rows without a binary gender are then left out).
+    known. Age: rows with an age group; first, if the youngest or the oldest class has fewer
+    than ``merge_below`` speakers (e.g. 15, three per test fold of 5-fold CV: fewer give no
+    stable recall), its clips join the neighbouring class and take its name (seventies ->
+    sixties, teens -> twenties; one step, as long as two classes remain; the summary states
+    each merge); then only classes with at least ``min_speakers`` speakers (a class with fewer
+    cannot be in every test fold of ``min_speakers``-fold grouped CV: Common Voice's
+    seventies, for example). Gender: female and male; "other" and blanks are left out and
+    counted. ``include_gender=True`` adds ``gender_male`` (1/0) as an input of the age task
+    (rows without a binary gender are then left out).
 
     Notebook: 05_modeling
     """

@@ -46,17 +46,15 @@ def original_features(y: np.ndarray, sr: int, *, track: PitchTrack) -> dict[str,
         tempo = float("nan")
     else:
         tempo = float(librosa.feature.tempo(onset_envelope=envelope, sr=sr, hop_length=_HOP_LENGTH)[0])
-    duration = len(y) / sr
-    out: dict[str, float] = {
-        "n_onsets": float(len(onsets)),
-        "duration_s": float(duration),
-        "onsets_per_s": float(len(onsets) / duration) if duration > 0 else float("nan"),
-        "tempo_bpm": tempo,
-    }
-    out.update(f0_statistics(track.voiced_f0_hz))
-    for i, v in enumerate(mel_power.mean(axis=1)):
-        out[f"mel{i:03d}"] = float(v)
-    return out
+    return _feature_row(len(onsets), len(y) / sr, tempo, track.voiced_f0_hz, mel_power)
+
+
+def _feature_row(n_onsets: int, duration_s: float, tempo_bpm: float, voiced_f0_hz, mel_power) -> dict[str, float]:
+    """The original set's columns in order: onset counts and rate, tempo, f0 statistics, mel-band means."""
+    out = {"n_onsets": float(n_onsets), "duration_s": float(duration_s),
+           "onsets_per_s": float(n_onsets / duration_s) if duration_s > 0 else float("nan"), "tempo_bpm": float(tempo_bpm)}
+    out.update(f0_statistics(voiced_f0_hz))
+    return out | {f"mel{i:03d}": float(v) for i, v in enumerate(mel_power.mean(axis=1))}
 
 
 def original_pyin_settings(sr: int) -> tuple[dict, list[str]]:
@@ -93,7 +91,6 @@ def original_procedure(path, *, sr: int = 16000) -> dict[str, float]:
     y, sr = load_audio(path, sr=sr)
     y = nr.reduce_noise(y=y, sr=sr, stationary=False).astype(np.float32)
     y, _ = librosa.effects.trim(y)
-    duration = len(y) / sr
     onsets = librosa.onset.onset_detect(y=y, sr=sr, units="time")
     tempo = librosa.feature.tempo(y=y, sr=sr)
     kw, _ = original_pyin_settings(sr)
@@ -101,13 +98,4 @@ def original_procedure(path, *, sr: int = 16000) -> dict[str, float]:
         warnings.simplefilter("ignore")  # "less than two periods of fmin fit into the frame"
         f0, voiced, _ = librosa.pyin(y=y, sr=sr, **kw)
     mel = librosa.feature.melspectrogram(y=y, sr=sr, n_mels=_N_MELS)
-    out = {
-        "n_onsets": float(len(onsets)),
-        "duration_s": float(duration),
-        "onsets_per_s": float(len(onsets) / duration) if duration > 0 else float("nan"),
-        "tempo_bpm": float(tempo[0]),
-    }
-    out.update(f0_statistics(f0[voiced]))
-    for i, v in enumerate(mel.mean(axis=1)):
-        out[f"mel{i:03d}"] = float(v)
-    return out
+    return _feature_row(len(onsets), len(y) / sr, tempo[0], f0[voiced], mel)

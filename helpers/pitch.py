@@ -120,16 +120,11 @@ def f0_statistics(f0_hz: np.ndarray) -> dict[str, float]:
     """
     f = np.asarray(f0_hz, dtype=float)
     f = f[np.isfinite(f)]
+    keys = ("f0_mean_hz", "f0_median_hz", "f0_std_hz", "f0_p5_hz", "f0_p95_hz")
     if f.size == 0:
-        return {k: float("nan") for k in ("f0_mean_hz", "f0_median_hz", "f0_std_hz", "f0_p5_hz", "f0_p95_hz")}
+        return dict.fromkeys(keys, float("nan"))
     p5, p50, p95 = np.percentile(f, [5, 50, 95])
-    return {
-        "f0_mean_hz": float(f.mean()),
-        "f0_median_hz": float(p50),
-        "f0_std_hz": float(f.std()),
-        "f0_p5_hz": float(p5),
-        "f0_p95_hz": float(p95),
-    }
+    return dict(zip(keys, map(float, (f.mean(), p50, f.std(), p5, p95))))
 
 
 def gross_pitch_error(f0_est_hz: np.ndarray, f0_ref_hz: np.ndarray, *, threshold: float = 0.2) -> dict[str, float]:

@@ -109,12 +109,10 @@ def plot_waveform(
     librosa.display.waveshow(y=y, sr=sr, ax=ax, axis="s", color=color)
     ax.set_xlim(0, len(y) / sr)
     lim = max(1.1 * float(np.max(np.abs(y))) if y.size else 1.0, 1e-3)
-    ax.set(ylim=(-lim, lim), xlabel="time (s)", ylabel="amplitude (full scale = 1)")
+    ax.set(ylim=(-lim, lim), xlabel="time (s)", ylabel="amplitude (full scale = 1)", title=title or "")
     if highlight_s is not None:
         ax.axvspan(*highlight_s, color="C3", alpha=0.25, lw=0, label="zoom window")
         ax.legend(loc="upper right")
-    if title:
-        ax.set_title(title)
     return ax
 
 
@@ -147,7 +145,7 @@ def plot_waveform_zoom(
     ax.plot(t_ms, seg, color="C0", lw=0.9, zorder=2)
     if show_samples and len(seg) <= 1200:
         ax.plot(t_ms, seg, ".", color="C0", ms=2.0, zorder=3, label=f"samples (1 every {1000 / sr:.4g} ms)")
-    ax.set(xlim=(t_ms[0], t_ms[-1]), xlabel="time (ms)", ylabel="amplitude")
+    ax.set(xlim=(t_ms[0], t_ms[-1]), xlabel="time (ms)", ylabel="amplitude", title=title or "")
     if f0_hz is not None and np.isfinite(f0_hz) and f0_hz > 0:
         period_ms = 1000.0 / f0_hz
         peak_ms = t_ms[int(np.argmax(seg))]
@@ -168,8 +166,6 @@ def plot_waveform_zoom(
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0})
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right")
-    if title:
-        ax.set_title(title)
     return ax
 
 
@@ -202,15 +198,14 @@ def plot_spectrum(
     ax.plot(freqs_hz[keep], mag_db[keep], color="C0", lw=0.6)
     _log_hz_axis(ax, fmin_hz, fmax_hz)
     top = float(np.max(mag_db[keep])) if keep.any() else 0.0
-    ax.set(ylim=(top - dynamic_range_db, top + 5), xlabel="frequency (Hz, log scale)", ylabel="magnitude (dBFS)")
+    ax.set(ylim=(top - dynamic_range_db, top + 5), xlabel="frequency (Hz, log scale)", ylabel="magnitude (dBFS)",
+           title=title or "")
     if f0_hz is not None and np.isfinite(f0_hz) and f0_hz > 0:
         harmonics = f0_hz * np.arange(1, n_harmonics + 1)
         for k, h in enumerate(harmonics[harmonics <= fmax_hz], start=1):
             ax.axvline(h, color="C3", ls=":", lw=0.9, alpha=0.9,
                        label=f"harmonics k·f0 (f0 = {f0_hz:.0f} Hz)" if k == 1 else None)
         ax.legend(loc="upper right")
-    if title:
-        ax.set_title(title)
     return ax
 
 
@@ -263,12 +258,10 @@ def plot_spectrogram(
         mesh = librosa.display.specshow(data=S_db, cmap=_cmap("coolwarm"), vmin=vmin, vmax=vmax, **frames)
         ax.set_yticks(np.arange(0, len(S_db), max(1, int(np.ceil(len(S_db) / 7)))))
         ax.set_ylabel("MFCC index")
-    ax.set_xlabel("time (s)")
+    ax.set(xlabel="time (s)", title=title or "")
     ax.grid(False)
     if colorbar:
         ax.figure.colorbar(mesh, ax=ax, pad=0.01).set_label(_COLORBAR_LABELS[kind])
-    if title:
-        ax.set_title(title)
     return ax
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import parselmouth
 from scipy.signal import find_peaks
 
+from helpers.speech_activity import _runs
+
 __all__ = ["intensity_db", "rhythm_features"]
 
 
@@ -41,13 +43,6 @@ def _quiet_threshold_db(level_db: np.ndarray, *, fraction: float = 0.35) -> floa
         return float("nan")
     floor, speech = np.percentile(level, [10, 95])
     return float(floor + fraction * (speech - floor))
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) index pairs of the True runs of a boolean mask (end exclusive)."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    edges = np.flatnonzero(np.diff(m.astype(np.int8)))
-    return list(zip(edges[0::2], edges[1::2]))
 
 
 def voicing_and_pauses(times_s: np.ndarray, voiced: np.ndarray, quiet: np.ndarray, *, min_pause_s: float = 0.12) -> dict[str, float]:

@@ -217,9 +217,7 @@ def f0_tremor(times_s: np.ndarray, f0_hz: np.ndarray, *, min_run_s: float = 0.25
     """
     spec = _f0_modulation_spectrum(times_s, f0_hz, min_run_s=min_run_s)
     f, amp, share = spec["freqs_hz"], spec["amplitude_st"], spec["energy_share"]
-    rate_band = (f >= _RATE_BAND_HZ[0]) & (f <= _RATE_BAND_HZ[1])
-    depth_band = (f >= _DEPTH_BAND_HZ[0]) & (f <= _DEPTH_BAND_HZ[1])
-    ratio_band = (f >= _RATIO_BAND_HZ[0]) & (f <= _RATIO_BAND_HZ[1])
+    rate_band, depth_band, ratio_band = ((f >= lo) & (f <= hi) for lo, hi in (_RATE_BAND_HZ, _DEPTH_BAND_HZ, _RATIO_BAND_HZ))
     if spec["voiced_s"] < min_voiced_s or not (rate_band.any() and depth_band.any()):
         return {k: float("nan") for k in _TREMOR_KEYS}
     depth_st = float(np.sqrt(np.mean(amp[depth_band] ** 2)))

@@ -33,7 +33,7 @@ def test_weights_come_from_the_installed_package_and_nothing_is_fetched(monkeypa
         return real_load(f, *args, **kwargs)
 
     monkeypatch.setattr(torch, "load", recording_load)
-    monkeypatch.setattr(features, "_ENCODER", None)  # force a fresh load in this process
+    speaker_encoder.cache_clear()  # force a fresh load in this process
     encoder = speaker_encoder()
     package = Path(resemblyzer.__file__).resolve().parent
     assert loaded == [package / "pretrained.pt"]
@@ -83,7 +83,7 @@ def test_missing_package_gives_a_clear_error(monkeypatch):
             raise ImportError("No module named 'resemblyzer'")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(features, "_ENCODER", None)
+    speaker_encoder.cache_clear()
     monkeypatch.setattr(builtins, "__import__", no_resemblyzer)
     with pytest.raises(features.FeatureDependencyError, match="speaker_embedding.*make setup"):
         speaker_encoder()

@@ -169,11 +169,8 @@ def run_job(
 
     cached = store.read(columns=["_status"])
     present = set(cached.loc[cached["_status"] == "ok", KEY] if retry_failed else cached[KEY])
-    todo = {}
-    for path, key in zip(keys["path"], keys[KEY]):
-        if key not in present:
-            todo.setdefault(key, path)
-    tasks = [(path, key) for key, path in todo.items()]
+    todo = keys[~keys[KEY].isin(present)].drop_duplicates(KEY)  # one task per content: its first path
+    tasks = list(zip(todo["path"], todo[KEY]))
     stats = RunStats(n_files=len(manifest), n_unique=keys[KEY].nunique(), backend=backend, n_jobs=n_jobs)
     stats.n_cached = stats.n_unique - len(tasks)
 

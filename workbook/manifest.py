@@ -135,9 +135,8 @@ def validate_manifest(
     trace = [c for c in ("source_file", "source_line") if c in df.columns]
 
     def report(i: int, column: str, problem: str, reason: str, dropped: bool) -> None:
-        action = "dropped" if dropped else "kept"
         problems.append({"row": i, **{c: df.at[i, c] for c in trace}, "path": df.at[i, "path"], "column": column,
-                         "problem": problem, "reason": reason, "action": action})
+                         "problem": problem, "reason": reason, "action": "dropped" if dropped else "kept"})
         drop[i] |= dropped
 
     def where(i: int) -> str:

@@ -168,7 +168,7 @@ def run_notebooks(
     data_dir = str(Path(data_dir).resolve()) if data_dir else None
     out = run_output_dir(dataset, out_dir)
     full = {"dataset": dataset, "data_dir": data_dir, "output_dir": str(out), "n_jobs": n_jobs, **params}
-    per_notebook = check_parameters(params, notebooks)
+    check_parameters(params, notebooks)
 
     t0 = time.perf_counter()
     if dataset == "synthetic":
@@ -180,7 +180,6 @@ def run_notebooks(
     for nb in notebooks:
         declared = _declared_parameters(nb)
         injected = {k: v for k, v in full.items() if k in declared}
-        injected.update(per_notebook[nb])
         target = out / nb.name
         start = time.perf_counter()
         try:

@@ -75,17 +75,14 @@ def load_audiomnist(
 ) -> LoadedDataset:
     """Load AudioMNIST: one row per ``.wav`` in a speaker folder, labels from the meta file.
 
-    Parameters
-    ----------
-    data_dir : the repository (or its ``data/`` folder). None: the download cache
-        (``data/downloads/audiomnist/``), fetched first if missing and ``download``.
-    check_audio, n_jobs : see :func:`workbook.sources.commonvoice.load_commonvoice`.
-    download, download_sha256, allow_unpinned : see :func:`workbook.sources.downloads.fetch`.
-
-    Manifest extras: ``digit``, ``repetition``, ``accent``, ``native_speaker``, ``origin``,
-    ``recordingdate``, ``recordingroom``. A clip whose speaker has no entry in the meta file
-    is kept without labels (flagged); a speaker in the meta file without recordings is named
-    in the report's warnings.
+    ``data_dir``: the repository (or its ``data/`` folder); None: the download cache
+    (``data/downloads/audiomnist/``), fetched first if missing and ``download`` (the download
+    parameters: see :func:`workbook.sources.downloads.fetch`; ``check_audio``, ``n_jobs``: see
+    :func:`workbook.sources.commonvoice.load_commonvoice`). Manifest extras: ``digit``,
+    ``repetition``, ``accent``, ``native_speaker``, ``origin``, ``recordingdate``,
+    ``recordingroom``. A clip whose speaker has no entry in the meta file is kept without
+    labels (flagged); a speaker in the meta file without recordings is named in the report's
+    warnings.
     """
     ignored = check_params("load_audiomnist", notebook_params, check_audio)
     if data_dir is None:

@@ -51,10 +51,8 @@ def _as_list(value) -> list[str]:
 
 def _release_folders(root: Path, first: str, languages: list[str]) -> list[Path]:
     """Language folders under ``root`` (or ``root`` itself) that hold the TSV ``first``."""
-    if (root / first).is_file():
-        folders = [root]
-    else:
-        folders = sorted(p for p in root.iterdir() if p.is_dir() and (p / first).is_file())
+    folders = [root] if (root / first).is_file() else sorted(
+        p for p in root.iterdir() if p.is_dir() and (p / first).is_file())
     if languages:
         missing = set(languages) - {f.name for f in folders}
         if missing:

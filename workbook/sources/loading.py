@@ -93,10 +93,6 @@ def _probe(path: str, decode: bool) -> tuple[str | None, float, float]:
         y, native_sr = load_audio(path, sr=None)
     except Exception as exc:
         return getattr(exc, "problem", f"decoding failed ({type(exc).__name__}: {exc})"), sr_hz, duration_s
-    # load_audio checks completeness for WAV and Ogg; MP3 headers (Xing/LAME) state a
-    # frame count too, so a file that decodes to far fewer samples is truncated.
-    if info["format"] in ("MP3", "MPEG") and info["frames"] and len(y) < 0.95 * info["frames"]:
-        return f"truncated: header promises {info['frames']} frames, decoded {len(y)}", sr_hz, duration_s
     return None, float(native_sr), len(y) / native_sr
 
 

@@ -16,7 +16,7 @@ Notebook: 01_signal_anatomy, 02_cleaning (noise types, clicks, silences).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -51,13 +51,11 @@ class Channel:
 
     def as_columns(self) -> dict:
         """The channel as manifest columns: ``format``, ``sr_hz`` and ``channel_*``."""
-        d = asdict(self)
-        out = {"format": d["format"], "sr_hz": d["sr_hz"]}
-        for k in ("hpf_hz", "lpf_hz", "floor_beta", "level_dbfs", "mains_hz"):
-            out[f"channel_{k}"] = d[k]
+        out = {"format": self.format, "sr_hz": self.sr_hz}
+        out |= {f"channel_{k}": getattr(self, k) for k in ("hpf_hz", "lpf_hz", "floor_beta", "level_dbfs", "mains_hz")}
         for i in range(2):
-            out[f"channel_eq{i + 1}_hz"] = d["eq_hz"][i]
-            out[f"channel_eq{i + 1}_gain_db"] = d["eq_gain_db"][i]
+            out[f"channel_eq{i + 1}_hz"] = self.eq_hz[i]
+            out[f"channel_eq{i + 1}_gain_db"] = self.eq_gain_db[i]
         return out
 
 
