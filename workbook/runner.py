@@ -219,6 +219,7 @@ def _format_summary(runs: list[NotebookRun], out: Path) -> str:
 def refresh_notebooks(notebooks: list[Path] | None = None, *, echo=print) -> list[NotebookRun]:
     """Rebuild each committed notebook from its py:percent twin (jupytext) and re-execute it in
     place on the default data, so the committed outputs are fresh; one :class:`NotebookRun` each.
+    Progress bars are text (as in ``make run``), not widgets that only a live kernel can show.
     """
     runs = []
     for nb in notebooks if notebooks is not None else discover_notebooks():
@@ -229,7 +230,7 @@ def refresh_notebooks(notebooks: list[Path] | None = None, *, echo=print) -> lis
         start = time.perf_counter()
         try:
             pm.execute_notebook(str(nb), str(nb), cwd=str(nb.parent), kernel_name="python3", progress_bar=False,
-                                kernel_manager_class=_QuietKernelManager)
+                                kernel_manager_class=_QuietKernelManager, extra_arguments=[_TEXT_TQDM])
             status, error = "ok", None
         except Exception as exc:
             status, error = "failed", _short_error(exc)
