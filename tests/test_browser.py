@@ -46,8 +46,9 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 CONTROLS = [(".widget-dropdown select", "dropdown"), (".widget-toggle-buttons .widget-toggle-button", "toggles"),
             (".widget-checkbox input[type=checkbox]", "checkbox"), (".widget-slider .noUi-handle", "slider"),
             (".widget-upload input[type=file]", "upload")]
-#: What a widget shows: images, players, HTML and readouts, per cell output (JS, returns a string).
-SIGNATURE_JS = """out => [...out.querySelectorAll('img, audio, .widget-html-content, .widget-readout, pre')]
+#: What a widget shows: images, players and HTML, per cell output (JS, returns a string). Not the
+#: controls' own state (a slider's readout changes when it moves, whether or not anything redraws).
+SIGNATURE_JS = """out => [...out.querySelectorAll('img, audio, .widget-html-content, pre')]
     .map(e => e.tagName === 'IMG' || e.tagName === 'AUDIO' ? e.src.length + ':' + e.src.slice(-200) : e.innerText)
     .join('|')"""
 #: Labels cut by the layout (text wider than its box) anywhere in a widget.
