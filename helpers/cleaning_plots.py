@@ -140,8 +140,10 @@ class _CleaningPanel(widgets.VBox):
         }
         self.players, self.info, self.image = widgets.HTML(), widgets.HTML(), widgets.Image(format="png")
         c = self.controls
-        super().__init__(children=[widgets.HBox([c["clip"], c["clicks"], c["snr_gate"]]), c["method"],
-                                   widgets.HBox([c["strength"], c["top_db"]]), self.players, self.info, self.image])
+        wrap = widgets.Layout(flex_flow="row wrap")  # narrow windows: controls wrap, not cut off
+        super().__init__(children=[widgets.HBox([c["clip"], c["clicks"], c["snr_gate"]], layout=wrap), c["method"],
+                                   widgets.HBox([c["strength"], c["top_db"]], layout=wrap), self.players, self.info,
+                                   self.image])
         for control in c.values():
             control.observe(lambda _change: self.redraw(), names="value")
         self.redraw()

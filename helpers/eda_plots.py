@@ -121,7 +121,8 @@ def feature_explorer(table: pd.DataFrame, columns: Sequence[str], *, dpi: int = 
     Notebook: 04_eda
     """
     order = _present_groups(table["age_group"])
-    choice = widgets.Dropdown(options=list(columns), description="feature", layout=widgets.Layout(width="420px"))
+    choice = widgets.Dropdown(options=list(columns), description="feature",
+                             layout=widgets.Layout(width="auto", max_width="420px"))  # fills narrow windows, no wider
     image = widgets.Image(format="png")
 
     def draw(_change=None) -> None:

@@ -54,7 +54,12 @@ SIGNATURE_JS = """out => [...out.querySelectorAll('img, audio, .widget-html-cont
 #: Labels cut by the layout (text wider than its box) anywhere in a widget.
 CUT_LABELS_JS = """() => [...document.querySelectorAll(
     '.widget-label, .widget-toggle-button, .widget-button, .widget-upload, .widget-label-basic')].filter(e => e.offsetWidth > 0 && e.scrollWidth > e.clientWidth + 1)
-    .map(e => (e.innerText || e.title).trim() + ' (' + e.scrollWidth + ' > ' + e.clientWidth + ' px)')"""
+    .map(e => (e.innerText || e.title).trim() + ' (' + e.scrollWidth + ' > ' + e.clientWidth + ' px)')
+    .concat([...document.querySelectorAll('.jupyter-widgets .widget-inline-hbox, .jupyter-widgets .widget-checkbox')]
+      .filter(e => e.offsetWidth > 0 && e.closest('.jp-OutputArea-output'))
+      .map(e => [e, e.getBoundingClientRect().right - e.closest('.jp-OutputArea-output').getBoundingClientRect().right])
+      .filter(([e, over]) => over > 1)
+      .map(([e, over]) => e.innerText.replace(/\u200b/g, '').trim().split('\\n')[0] + ' (' + Math.round(over) + ' px past the right edge of its output)'))"""
 
 
 def _free_port() -> int:
