@@ -32,7 +32,8 @@ def language_groups(languages: Sequence, speakers: Sequence) -> np.ndarray:
 
     Notebook: 05_modeling
     """
-    lang = pd.Series(languages, dtype=object).fillna("unknown").astype(str)
+    # by position: a Series of selected rows keeps its table's index, which speakers lack
+    lang = pd.Series(np.asarray(languages, dtype=object)).fillna("unknown").astype(str)
     spk = pd.Series(np.asarray(speakers)).astype(str)
     if len(lang) != len(spk):
         raise ValueError(f"languages has {len(lang)} rows but speakers has {len(spk)}")

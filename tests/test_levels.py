@@ -37,6 +37,17 @@ def test_language_groups_merge_a_speaker_who_recorded_in_two_languages():
     assert list(chained) == ["a+b+c"] * 4 + ["unknown"]
 
 
+def test_languages_are_taken_by_position_not_by_index():
+    # notebook 05 passes the gender task's rows of the table: a Series whose index has gaps
+    df = multilingual()
+    picked = df["language"].iloc[::2]  # index 0, 2, 4, ...; the speakers come as a plain array
+    groups = language_groups(picked, df["speaker"].iloc[::2].to_numpy())
+    assert list(groups) == list(language_groups(picked.to_list(), df["speaker"].iloc[::2].to_list()))
+    assert "unknown" not in set(groups)
+    folds, notes = level_folds(df["age_group"].iloc[::2].to_numpy(), df["speaker"].iloc[::2].to_numpy(), picked, n_splits=3)
+    assert "language" in folds, notes
+
+
 def test_language_groups_never_straddle_folds():
     df = multilingual()
     folds, notes = level_folds(df["age_group"], df["speaker"], df["language"], n_splits=5, seed=1)
