@@ -153,7 +153,8 @@ emb = extract_features(ds, families="speaker_embedding", cleaning=load_cleaning_
                        progress=False)
 print(emb.summary())
 emb_columns = emb.feature_columns("speaker_embedding")
-data = table.merge(emb.features[["path", *emb_columns]], on="path", how="inner")
+hand_table = table.drop(columns=emb_columns, errors="ignore")  # families='all' in notebook 03 holds them already
+data = hand_table.merge(emb.features[["path", *emb_columns]], on="path", how="inner")
 hand_columns = model_feature_columns(table, "full")
 print(f"{len(data)} clips with both: {len(hand_columns)} hand-crafted features, {len(emb_columns)} embedding numbers")
 
