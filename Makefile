@@ -23,6 +23,8 @@ DATA_DIR ?=
 PARAMS ?=
 OUT ?=
 JOBS ?= 2
+# make test runs the suite in this many processes (pytest-xdist; 0 runs it in one).
+TEST_WORKERS ?= 2
 
 STAMP := $(VENV)/.installed
 # uv installs (torch's wheels in about a minute); the one on PATH, else bootstrapped into the venv.
@@ -53,7 +55,7 @@ run: setup
 # The notebooks run under nbval on a small corpus they generate (tests/conftest.py); the
 # unit tests build their own tiny corpora: no default corpus is needed.
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 data: setup
 	$(PY) -m workbook generate --jobs $(JOBS) $(if $(PARAMS),--params "$(PARAMS)")

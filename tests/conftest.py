@@ -36,6 +36,17 @@ SMALL_PARAMS = {"n_speakers": 36, "clips_per_speaker": 3, "seed": 3, "n_splits":
 SMALL_ROOT = notebooks_dir().parent / "outputs" / "pytest-small"
 SMALL_PARAMS["cache_dir"] = str(SMALL_ROOT / "cache")  # its own feature cache, not the user's
 SMALL_OUT = SMALL_ROOT / "out"
+#: Tests that read the small run (the :func:`small_run` fixture), by node-id prefix. ``make test``
+#: runs the suite in two processes (pytest-xdist): the notebooks' cells and these tests run in
+#: one of them, in order (:class:`SmallRunScheduling`); collection fails if the list is short.
+SMALL_RUN_TESTS = ("tests/test_headlines.py::", "tests/test_browser.py::",
+                   "tests/test_runner.py::test_small_run_of_every_notebook")
+
+
+def small_run_scope(nodeid: str) -> str:
+    """The xdist work unit of a test: one for the small run, one per test otherwise."""
+    notebook = nodeid.split("::")[0].endswith(".ipynb")
+    return "small run" if notebook or nodeid.startswith(SMALL_RUN_TESTS) else nodeid
 
 
 def small_injected(notebook: Path) -> dict:
@@ -82,7 +93,12 @@ class _SmallNotebooksPlugin:
                                   if isinstance(r, IPyNbFile) else r for r in results])
 
     def pytest_collection_modifyitems(self, items):
+        stray = [item.nodeid for item in items if "small_run" in getattr(item, "fixturenames", ())
+                 and small_run_scope(item.nodeid) != "small run"]
+        if stray:
+            raise pytest.UsageError(f"tests/conftest.py: add {stray} to SMALL_RUN_TESTS (they read the small run)")
         if self.collected:
+            # under xdist every process collects (and clears) before any test runs
             if SMALL_OUT.exists():
                 shutil.rmtree(SMALL_OUT)  # never read a previous session's artefacts
             items.sort(key=lambda item: not isinstance(item, IPyNbCell))  # stable: notebooks first, in order
@@ -94,6 +110,20 @@ class _SmallNotebooksPlugin:
 
 def pytest_configure(config):
     config.pluginmanager.register(_SmallNotebooksPlugin(), "workbook-small-notebooks")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's load scheduling, with the small run as one work unit (its ``xdist_group``
+    mark no longer reaches the scheduler under pytest 9)."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None  # an explicit --dist loadfile / loadscope / worksteal is left alone
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SmallRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return small_run_scope(nodeid)
+
+    return SmallRunScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
