@@ -8,11 +8,17 @@ so the notebooks run on :data:`SMALL_PARAMS` and write their artefacts (``cleani
 the feature table, ``metrics.json``, the model) to ``outputs/pytest-small/out``. The
 :func:`small_run` fixture hands that folder to the tests that check the headline numbers;
 run alone (no notebooks collected), it makes the same run with papermill first.
+
+``make test`` runs the suite in two processes (pytest-xdist): the notebooks' cells go to one
+of them as one work unit (:func:`work_unit`), the tests that read their run come last and
+wait for :data:`SMALL_DONE`, so the other process works through the rest meanwhile.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from pathlib import Path
 
 import matplotlib
@@ -36,17 +42,21 @@ SMALL_PARAMS = {"n_speakers": 36, "clips_per_speaker": 3, "seed": 3, "n_splits":
 SMALL_ROOT = notebooks_dir().parent / "outputs" / "pytest-small"
 SMALL_PARAMS["cache_dir"] = str(SMALL_ROOT / "cache")  # its own feature cache, not the user's
 SMALL_OUT = SMALL_ROOT / "out"
-#: Tests that read the small run (the :func:`small_run` fixture), by node-id prefix. ``make test``
-#: runs the suite in two processes (pytest-xdist): the notebooks' cells and these tests run in
-#: one of them, in order (:class:`SmallRunScheduling`); collection fails if the list is short.
-SMALL_RUN_TESTS = ("tests/test_headlines.py::", "tests/test_browser.py::",
-                   "tests/test_runner.py::test_small_run_of_every_notebook")
+#: Written by the process that ran the notebooks once their last cell is done: which failed.
+SMALL_DONE = SMALL_ROOT / "notebooks-done.json"
+#: How long a test reading the small run waits for the notebooks in another process.
+SMALL_RUN_WAIT_S = 1500
 
 
-def small_run_scope(nodeid: str) -> str:
-    """The xdist work unit of a test: one for the small run, one per test otherwise."""
-    notebook = nodeid.split("::")[0].endswith(".ipynb")
-    return "small run" if notebook or nodeid.startswith(SMALL_RUN_TESTS) else nodeid
+def work_unit(nodeid: str) -> str:
+    """The pytest-xdist work unit of a test (``make test`` runs two processes): the notebooks'
+    cells form one, run in order in one process (each notebook reads what the one before
+    wrote); the exercises' solutions share a corpus; any other test is a unit of its own."""
+    if nodeid.split("::")[0].endswith(".ipynb"):
+        return "small run"
+    if nodeid.startswith("tests/test_exercises.py::test_solutions_run_headless"):
+        return "exercises"
+    return nodeid
 
 
 def small_injected(notebook: Path) -> dict:
@@ -76,11 +86,13 @@ class SmallNotebook(IPyNbFile):
 
 
 class _SmallNotebooksPlugin:
-    """Collect notebooks with :class:`SmallNotebook`; run them before the tests that read their
-    artefacts; record which notebooks failed."""
+    """Collect notebooks with :class:`SmallNotebook`; run them first and the tests that read
+    their artefacts last; record which notebooks failed (in :data:`SMALL_DONE` for the tests
+    in the other process)."""
 
     def __init__(self):
-        self.collected: set[str] = set()
+        self.collected: set[str] = set()  # notebooks whose cells are selected to run
+        self.last_cell: str | None = None
         self.failed: set[str] = set()
 
     @pytest.hookimpl(hookwrapper=True)
@@ -88,24 +100,39 @@ class _SmallNotebooksPlugin:
         outcome = yield
         results = outcome.get_result()
         if any(isinstance(r, IPyNbFile) for r in results):
-            self.collected.add(file_path.name)
             outcome.force_result([SmallNotebook.from_parent(parent, path=file_path)
                                   if isinstance(r, IPyNbFile) else r for r in results])
 
-    def pytest_collection_modifyitems(self, items):
-        stray = [item.nodeid for item in items if "small_run" in getattr(item, "fixturenames", ())
-                 and small_run_scope(item.nodeid) != "small run"]
-        if stray:
-            raise pytest.UsageError(f"tests/conftest.py: add {stray} to SMALL_RUN_TESTS (they read the small run)")
-        if self.collected:
-            # under xdist every process collects (and clears) before any test runs
-            if SMALL_OUT.exists():
-                shutil.rmtree(SMALL_OUT)  # never read a previous session's artefacts
-            items.sort(key=lambda item: not isinstance(item, IPyNbCell))  # stable: notebooks first, in order
+    def pytest_sessionstart(self, session):
+        if session.config.getoption("numprocesses", None) and not hasattr(session.config, "workerinput"):
+            _clear_small_run()  # the xdist controller, before its workers start
+
+    def pytest_collection_modifyitems(self, config, items):
+        if any(isinstance(item, IPyNbCell) for item in items):
+            if not hasattr(config, "workerinput") and not config.getoption("numprocesses", None):
+                _clear_small_run()  # one process: never read a previous session's artefacts
+            # stable: the notebooks first, in order; the tests that read their run last, so that
+            # under xdist the other process has other work while the notebooks run
+            items.sort(key=lambda item: (not isinstance(item, IPyNbCell), "small_run" in getattr(item, "fixturenames", ())))
+
+    def pytest_collection_finish(self, session):
+        cells = [item for item in session.items if isinstance(item, IPyNbCell)]  # after -k / deselection
+        self.collected = {Path(str(item.fspath)).name for item in cells}
+        self.last_cell = cells[-1].nodeid if cells else None
 
     def pytest_runtest_logreport(self, report):
         if report.failed and "ipynb" in report.nodeid.split("::")[0]:
             self.failed.add(Path(report.nodeid.split("::")[0]).name)
+        if report.nodeid == self.last_cell and report.when == "teardown":
+            SMALL_DONE.parent.mkdir(parents=True, exist_ok=True)
+            part = SMALL_DONE.with_suffix(".part")  # whole or absent for the reader in the other process
+            part.write_text(json.dumps({"failed": sorted(self.failed)}))
+            part.replace(SMALL_DONE)
+
+
+def _clear_small_run() -> None:
+    shutil.rmtree(SMALL_OUT, ignore_errors=True)
+    SMALL_DONE.unlink(missing_ok=True)
 
 
 def pytest_configure(config):
@@ -113,17 +140,17 @@ def pytest_configure(config):
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist's load scheduling, with the small run as one work unit (its ``xdist_group``
-    mark no longer reaches the scheduler under pytest 9)."""
+    """pytest-xdist's load scheduling over :func:`work_unit` (``xdist_group`` marks no longer
+    reach its scheduler under pytest 9: it renames ``item._nodeid``, which pytest 9 ignores)."""
     if config.getvalue("dist") not in ("load", "loadgroup"):
         return None  # an explicit --dist loadfile / loadscope / worksteal is left alone
     from xdist.scheduler import LoadScopeScheduling
 
-    class SmallRunScheduling(LoadScopeScheduling):
+    class WorkUnitScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return small_run_scope(nodeid)
+            return work_unit(nodeid)
 
-    return SmallRunScheduling(config, log)
+    return WorkUnitScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -131,8 +158,14 @@ def small_run(request) -> Path:
     """Output folder of the notebooks' small run (``metrics.json``, ``cleaning.json``, ...)."""
     plugin = request.config.pluginmanager.get_plugin("workbook-small-notebooks")
     every = {p.name for p in discover_notebooks()}
-    if plugin.collected >= every:
-        assert not plugin.failed, f"the small run of the notebooks failed in {sorted(plugin.failed)}"
+    if plugin.collected >= every:  # nbval runs them (in this process, or the other one under xdist)
+        deadline = time.monotonic() + SMALL_RUN_WAIT_S
+        while not SMALL_DONE.exists():
+            if time.monotonic() > deadline:
+                pytest.fail(f"the notebooks' small run did not finish in {SMALL_RUN_WAIT_S} s ({SMALL_DONE} not written)")
+            time.sleep(1)
+        failed = json.loads(SMALL_DONE.read_text())["failed"]
+        assert not failed, f"the small run of the notebooks failed in {failed}"
         return SMALL_OUT
     runs = run_notebooks(dataset="synthetic", data_dir=str(SMALL_ROOT / "corpus"), params=SMALL_PARAMS,
                          out_dir=SMALL_OUT, html=False, echo=lambda line: None)

@@ -1,6 +1,7 @@
 """The widgets in a real browser: JupyterLab from this environment, driven by Playwright in
-Debian's Chromium. Every notebook whose executed copy holds a widget is opened, run whole,
-checked for errors, and every control of every widget is operated; its output must change.
+Debian's Chromium. Every notebook whose executed copy holds a widget (one test each) is
+opened, run whole, checked for errors, and every control of every widget is operated; its
+output must change.
 
 Needs /usr/bin/chromium (``make test`` installs it; without it this test fails and says so).
 Which notebooks hold a widget is read from the committed (executed) notebooks; the browser
@@ -231,29 +232,35 @@ def _exercise_notebook(page, path: Path, wav: Path) -> list[str]:
     return log
 
 
-def test_every_widget_works_in_a_real_browser(lab, browser, tmp_path):
-    notebooks = _widget_notebooks(lab["folder"])
-    assert len(notebooks) >= 3, f"expected the explorers and the upload panel, found widgets in {notebooks}"
+WIDGET_NOTEBOOKS = _widget_notebooks(notebooks_dir())
+
+
+def test_the_explorers_and_the_upload_panel_hold_widgets():
+    assert len(WIDGET_NOTEBOOKS) >= 3, f"expected the explorers and the upload panel, found widgets in {WIDGET_NOTEBOOKS}"
+
+
+@pytest.mark.parametrize("source", WIDGET_NOTEBOOKS, ids=[p.stem for p in WIDGET_NOTEBOOKS])
+def test_every_widget_works_in_a_real_browser(lab, browser, tmp_path, source):
+    path = lab["folder"] / source.name
     wav = _wav(tmp_path / "browser_test_voice.wav")
     shots = os.environ.get("WORKBOOK_SCREENSHOTS")
     FAILURES.mkdir(parents=True, exist_ok=True)
-    for path in notebooks:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        try:
-            page.goto(f"{lab['base']}/lab/tree/{path.name}?reset&token={lab['token']}")
-            log = _exercise_notebook(page, path, wav)
-            print("\n".join(log))
-            for width in (1280, 800):
-                page.set_viewport_size({"width": width, "height": 900})
-                time.sleep(1)
-                cut = page.evaluate(CUT_LABELS_JS)
-                if shots:
-                    out = _widget_outputs(page)[0]
-                    out.scroll_into_view_if_needed()
-                    out.screenshot(path=str(Path(shots) / f"{path.stem}_{width}px.png"))
-                assert not cut, f"{path.name} at {width} px: widget labels cut: {cut}"
-        except Exception:
-            page.screenshot(path=str(FAILURES / f"{path.stem}.png"), full_page=True)
-            raise
-        finally:
-            page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(f"{lab['base']}/lab/tree/{path.name}?reset&token={lab['token']}")
+        log = _exercise_notebook(page, path, wav)
+        print("\n".join(log))
+        for width in (1280, 800):
+            page.set_viewport_size({"width": width, "height": 900})
+            time.sleep(1)
+            cut = page.evaluate(CUT_LABELS_JS)
+            if shots:
+                out = _widget_outputs(page)[0]
+                out.scroll_into_view_if_needed()
+                out.screenshot(path=str(Path(shots) / f"{path.stem}_{width}px.png"))
+            assert not cut, f"{path.name} at {width} px: widget labels cut: {cut}"
+    except Exception:
+        page.screenshot(path=str(FAILURES / f"{path.stem}.png"), full_page=True)
+        raise
+    finally:
+        page.close()
