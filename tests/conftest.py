@@ -17,9 +17,17 @@ wait for :data:`SMALL_DONE`, so the other process works through the rest meanwhi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # two test processes share the cores: one math thread each, here and in the kernels and
+    # workers they start (torch's spinning OpenMP threads otherwise fight the other process:
+    # the embedding exercise took 117 s instead of 13)
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 import matplotlib
 import nbformat
