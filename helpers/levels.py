@@ -161,8 +161,12 @@ def nested_cv(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups: Seq
             for j, c in enumerate(search.classes_):
                 proba[test, list(classes).index(c)] = p[:, j]
             pred = np.asarray(classes, dtype=object)[proba[test].argmax(axis=1)]
+            with warnings.catch_warnings():  # a test fold without some class (whole languages held out): intended
+                warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+                outer_uar = balanced_accuracy_score(y[test], pred)
             choices.append({"fold": k + 1, "features": fname, "C": search.best_params_[key],
-                            "inner_uar": search.best_score_, "outer_uar": balanced_accuracy_score(y[test], pred)})
+                            "inner_uar": search.best_score_, "outer_uar": outer_uar})
     result = scored_result(proba, y, groups, classes=classes, n_bootstrap=n_bootstrap, seed=seed,
-                           name=f"{model} (nested)", features="chosen per fold", split=split)
+                           name=f"{model} (nested)", split=split,
+                           features=next(iter(feature_sets)) if len(feature_sets) == 1 else "chosen per fold")
     return result, pd.DataFrame(choices)

@@ -53,6 +53,7 @@ dataset_params = {}  # loader options, e.g. {"languages": ["en"]} or column name
 n_splits = 5
 n_bootstrap = 1000
 cnn_epochs = 10
+C_values = [0.0001, 0.001, 0.01, 0.1, 1.0]  # the logistic regression's C, chosen inside each training fold
 fast = False
 
 # %% [markdown]
@@ -71,13 +72,14 @@ import torch
 from IPython.display import display
 from resemblyzer import VoiceEncoder, preprocess_wav, sampling_rate
 from sklearn.decomposition import PCA
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 from threadpoolctl import threadpool_limits
 
 from helpers.audio import load_audio
 from helpers.cleaning import load_cleaning_choice
 from helpers.cnn import MelCNNClassifier
-from helpers.evaluation import compare_splits, evaluate_cv, format_scores
+from helpers import levels
+from helpers.evaluation import evaluate_cv, format_scores
 from helpers.model_plots import plot_comparison
 from helpers.models import SpeakerBalanced, make_model, prepare_task, sample_weights
 from helpers.plots import use_workbook_style
@@ -186,9 +188,13 @@ for ax, column in zip(axes[0], colourings):
 # kind of folds: **random** (clips shuffled; a speaker's clips on both sides: speaker
 # identity leaks), **speaker-grouped** (`StratifiedGroupKFold`, groups = speaker) and,
 # with several languages, **language-grouped** (groups = language: the model is tested on
-# languages it never saw, so it cannot score by recognising the language). A logistic
-# regression (`make_model("lr")`: clipping, scaling, C = 0.1, classes and speakers
-# balanced) on the hand-crafted features, on the embedding, and on both.
+# languages it never saw, so it cannot score by recognising the language; a speaker who
+# recorded in two languages joins them, `levels.level_folds` as in notebook 05). A logistic
+# regression (`make_model("lr")`: clipping, scaling, classes and speakers balanced) on the
+# hand-crafted features, on the embedding, and on both. Its C is chosen **inside** each
+# training fold by an inner speaker-grouped CV (`levels.nested_cv`, as in notebook 05),
+# never on the test speakers: 256 numbers per clip need a smaller C than a table of 124
+# features, and a C picked once by eye for one data set does not carry to another.
 
 # %%
 age = prepare_task(data, hand_columns + emb_columns, min_speakers=n_splits)
@@ -196,20 +202,20 @@ print(age.summary())
 X_all = age.X
 feature_sets = {"hand-crafted": X_all[hand_columns], "embedding": X_all[emb_columns], "both": X_all}
 rows = data[data["age_group"].isin(age.classes)].reset_index(drop=True)
-folds = {
-    "random": list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X_all, age.y)),
-    "grouped": list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X_all, age.y, groups=age.groups)),
-}
-languages = rows["language"].astype("object").fillna("unknown") if "language" in rows else pd.Series([], dtype=object)
-if languages.nunique() >= n_splits:
-    folds["language"] = list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-                             .split(X_all, age.y, groups=languages.to_numpy()))
-    print(f"language-grouped folds over {languages.nunique()} languages")
-else:
-    print(f"{languages.nunique()} language(s) in this data set: no language-grouped level")
-comparison, results = compare_splits(feature_sets, age.y, age.groups, folds, classes=age.classes, models=("lr",),
-                                     n_bootstrap=n_bootstrap, seed=seed, fast=fast)
+languages = rows["language"] if "language" in rows else None
+folds, level_notes = levels.level_folds(age.y, age.groups, languages, n_splits=n_splits, seed=seed)
+print(f"levels: {', '.join(folds)}", *level_notes.values(), sep="\n")
+results, table_rows, chosen_C = {}, [], {}
+for split, split_folds in folds.items():
+    for name, X in feature_sets.items():
+        res, choices = levels.nested_cv({name: X}, age.y, age.groups, split_folds, classes=age.classes,
+                                        C_values=C_values, n_bootstrap=n_bootstrap, seed=seed, split=split)
+        results[(split, name, "lr")] = res
+        table_rows.append(res.row())
+        chosen_C[(split, name)] = list(choices["C"])
+comparison = pd.DataFrame(table_rows)
 display(format_scores(comparison))
+print("C chosen per outer fold:", *(f"  {split}, {name}: {cs}" for (split, name), cs in chosen_C.items()), sep="\n")
 
 # %% [markdown]
 # ## 4. The image approach: a small CNN on the mel images
@@ -249,19 +255,14 @@ display(curves.history_.tail(3))
 # language folds rebuilt on the clips that have an image, with the same seed).
 
 # %%
-cnn_folds = {
-    "random": list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X_img, y_img)),
-    "grouped": list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X_img, y_img, groups=g_img)),
-}
-if "language" in folds:
-    cnn_folds["language"] = list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-                                 .split(X_img, y_img, groups=languages[keep].to_numpy()))
+cnn_folds, _ = levels.level_folds(y_img, g_img, None if languages is None else languages[keep], n_splits=n_splits,
+                                  seed=seed)
 cnn_rows = []
 for split, split_folds in cnn_folds.items():
     res = evaluate_cv(cnn, X_img, y_img, g_img, split_folds, classes=age.classes, n_bootstrap=n_bootstrap, seed=seed,
                       name="cnn", features="mel images", split=split)
     results[(split, "mel images", "cnn")] = res
-    cnn_rows.append({**res.row(), "model_label": "small CNN", "leaked_speakers": np.nan})
+    cnn_rows.append(res.row())
 comparison = pd.concat([comparison, pd.DataFrame(cnn_rows)], ignore_index=True)
 
 # %% [markdown]
@@ -293,9 +294,11 @@ gender = prepare_task(data, hand_columns + emb_columns, target="gender", min_spe
 gender_folds = list(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
                     .split(gender.X, gender.y, groups=gender.groups))
 gender_inputs = {"hand-crafted": hand_columns, "embedding": emb_columns, "both": hand_columns + emb_columns}
-gender_results = {f: evaluate_cv(make_model("lr", seed=seed), gender.X[cols], gender.y, gender.groups, gender_folds,
-                                 classes=gender.classes, n_bootstrap=n_bootstrap, seed=seed, name="lr", features=f)
-                  for f, cols in gender_inputs.items()}
+gender_results = {}
+for f, cols in gender_inputs.items():
+    gender_results[f], choices = levels.nested_cv({f: gender.X[cols]}, gender.y, gender.groups, gender_folds,
+                                                  classes=gender.classes, C_values=C_values, n_bootstrap=n_bootstrap, seed=seed)
+    chosen_C[("gender", f)] = list(choices["C"])
 display(format_scores(pd.DataFrame([r.row() for r in gender_results.values()])))
 
 # %% [markdown]
@@ -315,9 +318,10 @@ except ModelNotFoundError:
     print(f"no saved model in {model_dir}: run notebook 05 first; nothing is saved here")
     models, card = {}, {"models": {}}
 chosen = {}
-for task, res_by_features, rows_task, inputs in (
-    ("age", {f: results[("grouped", f, "lr")] for f in feature_sets}, age, {f: list(X.columns) for f, X in feature_sets.items()}),
-    ("gender", gender_results, gender, gender_inputs),
+for task, res_by_features, rows_task, inputs, level in (
+    ("age", {f: results[("grouped", f, "lr")] for f in feature_sets}, age, {f: list(X.columns) for f, X in feature_sets.items()},
+     "grouped"),
+    ("gender", gender_results, gender, gender_inputs, "gender"),
 ):
     if task not in card["models"]:
         continue
@@ -328,9 +332,10 @@ for task, res_by_features, rows_task, inputs in (
           f"{saved_uar:.3f}; best here: lr on {name} {best_res.speaker.uar:.3f}")
     if name != "hand-crafted" and best_res.speaker.uar > saved_uar:
         chosen[task] = name
-        models[task] = SpeakerBalanced(make_model("lr", seed=seed)).fit(
+        C = pd.Series(chosen_C[(level, name)]).mode().iloc[0]  # the C its folds chose most often
+        models[task] = SpeakerBalanced(make_model("lr", seed=seed, C=C)).fit(
             rows_task.X[inputs[name]].to_numpy(), rows_task.y, speakers=rows_task.groups).estimator_
-        card["models"][task].update(model="lr", features=name, feature_columns=inputs[name],
+        card["models"][task].update(model="lr", C=float(C), features=name, feature_columns=inputs[name],
                                     classes=list(rows_task.classes),
                                     grouped_cv={"clip": best_res.clip.as_dict(), "speaker": best_res.speaker.as_dict()})
 if chosen:
@@ -346,7 +351,8 @@ else:
 
 # %%
 section = {
-    "n_splits": n_splits, "n_bootstrap": n_bootstrap, "seed": seed, "cnn_epochs": cnn_epochs,
+    "n_splits": n_splits, "n_bootstrap": n_bootstrap, "seed": seed, "cnn_epochs": cnn_epochs, "C_values": C_values,
+    "C_chosen_per_outer_fold": {f"{level}/{name}": cs for (level, name), cs in chosen_C.items()},
     "levels": list(folds), "comparison": comparison.to_dict("records"),
     "speaker_grouped_lift_over_hand_crafted": lift,
     "gender": {f: {"clip": r.clip.as_dict(), "speaker": r.speaker.as_dict()} for f, r in gender_results.items()},
