@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import librosa
-import noisereduce as nr
 import numpy as np
 from scipy import ndimage
 
@@ -273,6 +272,8 @@ def _gate(x: np.ndarray, sr: int, p: Mapping[str, Any], method: str, prop_decrea
         kwargs.update(stationary=True, y_noise=noise, n_std_thresh_stationary=float(p["n_std_thresh"]))
     else:
         kwargs.update(stationary=False, thresh_n_mult_nonstationary=float(p["thresh_n_mult"]))
+    import noisereduce as nr  # here, not at the top: it imports torch (3 s) in every process that loads this module
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = np.asarray(nr.reduce_noise(**kwargs), dtype=np.float64)
