@@ -43,7 +43,7 @@ def test_clean_output_unchanged_by_the_faster_gate(small_corpus, monkeypatch, pr
     clips = _clips(small_corpus)
     fast = [clean(x, 16000, preset) for x in clips]
     real = nr.reduce_noise
-    monkeypatch.setattr(cleaning.nr, "reduce_noise", lambda **kw: real(**{**kw, "padding": 30_000}))
+    monkeypatch.setattr(nr, "reduce_noise", lambda **kw: real(**{**kw, "padding": 30_000}))
     for x, a in zip(clips, fast):
         b = clean(x, 16000, preset)
         assert a.trim == b.trim
