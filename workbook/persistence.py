@@ -11,13 +11,12 @@ Notebook: 05_modeling (saves), 07_predict (loads)
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import platform
 from pathlib import Path
 
 import numpy as np
-import skops
-import skops.io as sio
 import sklearn
 
 from helpers.models import SkewLog, ZScoreClipper
@@ -53,6 +52,8 @@ class ModelNotFoundError(FileNotFoundError):
 
 
 def _check_types(path: Path) -> list[str]:
+    import skops.io as sio  # skops loads in seconds: only where a model is read or written
+
     found = sio.get_untrusted_types(file=path)
     bad = sorted(set(found) - set(TRUSTED_TYPES))
     if bad:
@@ -72,6 +73,8 @@ def save_pipeline(path: str | Path, model) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
+    import skops.io as sio
+
     sio.dump(model, tmp)
     _check_types(tmp)
     tmp.replace(path)
@@ -86,6 +89,8 @@ def load_pipeline(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise ModelNotFoundError(f"{path}: no model file; run notebooks/05_modeling first")
+    import skops.io as sio
+
     try:
         return sio.load(path, trusted=_check_types(path))
     except UntrustedModelError:
@@ -125,7 +130,7 @@ def save_models(folder: str | Path, models: dict, card: dict) -> dict[str, Path]
         card["models"][name]["file"] = _MODEL_FILES.get(name, f"{name}_model.skops")
         paths[name] = save_pipeline(folder / card["models"][name]["file"], model)
     versions = {"python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-                "skops": skops.__version__}
+                "skops": importlib.metadata.version("skops")}
     paths["card"] = folder / _CARD_FILENAME
     paths["card"].write_text(json.dumps({**card, "versions": versions}, indent=2, sort_keys=True, default=_json_default) + "\n")
     return paths
