@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+import cloudpickle  # what loky pickles with
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,19 +114,24 @@ class KillingJob(Job):
         return {"rms": float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))}, []
 
 
+# A worker unpickles the job by value: by reference it would import this module, and with it
+# test_engine and the CLI (about 8 s in each new worker process).
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
 def killing_job(victim: str | None, marker: str = "") -> KillingJob:
     return KillingJob(victim_len=sf.info(victim).frames if victim else -1, marker=marker)
 
 
-def rows(tasks, job):
-    return pd.DataFrame(list(compute_rows(tasks, job, n_jobs=2))).set_index("content_sha1").sort_index()
+def rows(tasks, job, n_jobs=2):
+    return pd.DataFrame(list(compute_rows(tasks, job, n_jobs=n_jobs))).set_index("content_sha1").sort_index()
 
 
 @pytest.mark.slow
 def test_killed_worker_is_retried_and_a_worker_that_always_dies_is_named(faulty, tmp_path):
     good = [str(faulty / "recordings" / n) for n in GOOD[:5]]
     tasks = [(p, f"k{i}") for i, p in enumerate(good)]
-    clean = rows(tasks, killing_job(None))
+    clean = rows(tasks, killing_job(None), n_jobs=1)  # in this process: the reference
     once = rows(tasks, killing_job(good[2], marker=str(tmp_path / "killed-once")))
     assert (tmp_path / "killed-once").exists()  # the worker really died once
     values = ["rms", "_status", "_loaded_s"]

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 from joblib import Parallel, delayed
 from joblib._parallel_backends import LokyBackend
-from joblib.externals.loky.process_executor import BrokenProcessPool
+from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoolExecutor
 from threadpoolctl import threadpool_limits
 
 from helpers.audio import AudioLoadError, audio_info, load_audio
@@ -32,6 +32,10 @@ from workbook.cache import KEY
 from workbook.watchdog import watch_parent
 
 __all__ = []  # internal to the package: nothing here is meant for notebooks
+
+#: The math libraries' thread counts, set to 1 in a worker process of :func:`_alone`.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 #: Where :func:`compute_rows` can run the files: processes on this machine, or a Dask cluster.
 BACKENDS = ("joblib", "dask")
@@ -170,11 +174,27 @@ def _joblib_rows(tasks, job: Job, n_jobs: int) -> Iterator[dict]:
             return
         except BrokenProcessPool:
             todo = todo[len(sent):]
-            for path, key in (t for t in sent if t[1] not in done):  # the files in flight: each alone
-                try:
-                    yield _parallel(2)([delayed(process_file)(path, key, job)])[0]  # 2: a process, not this one
-                except BrokenProcessPool as exc:
-                    yield _died(key, exc)
+            yield from _alone([t for t in sent if t[1] not in done], job)  # which of the files in flight kills
+
+
+def _alone(tasks, job: Job) -> Iterator[dict]:
+    """Each task alone in one worker process (one at a time, the same process until one dies):
+    the file that kills its worker gets the row of :func:`_died`, the others their real row."""
+    executor = None
+    try:
+        for path, key in tasks:
+            if executor is None:  # one BLAS thread, as in the pool's workers
+                executor = ProcessPoolExecutor(max_workers=1, initializer=watch_parent, initargs=(os.getpid(),),
+                                               env={v: "1" for v in _THREAD_VARIABLES})
+            try:
+                yield executor.submit(process_file, path, key, job).result()
+            except BrokenProcessPool as exc:
+                yield _died(key, exc)
+                executor.shutdown(wait=True)
+                executor = None
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)
 
 
 def _died(key: str, exc: Exception) -> dict:
