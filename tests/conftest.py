@@ -147,6 +147,7 @@ def pytest_configure(config):
     config.pluginmanager.register(_SmallNotebooksPlugin(), "workbook-small-notebooks")
 
 
+@pytest.hookimpl(optionalhook=True)  # the suite also runs without pytest-xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config, log):
     """pytest-xdist's load scheduling over :func:`work_unit` (``xdist_group`` marks no longer
     reach its scheduler under pytest 9: it renames ``item._nodeid``, which pytest 9 ignores)."""
