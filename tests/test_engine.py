@@ -167,8 +167,9 @@ def test_run_killed_half_way_resumes_to_the_same_table(corpus, tmp_path):
 
 @pytest.fixture(scope="module")
 def dask_cluster():
-    distributed = pytest.importorskip("distributed")
     import logging
+
+    import distributed  # a core dependency: missing, this fails rather than skips
 
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR

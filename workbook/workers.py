@@ -37,6 +37,10 @@ __all__ = []  # internal to the package: nothing here is meant for notebooks
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
+#: Dask's setting for how long to try to reach a scheduler before saying it is unreachable
+#: (Dask's default: 30 s; ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s`` changes it).
+CONNECT_TIMEOUT = "distributed.comm.timeouts.connect"
+
 #: Where :func:`compute_rows` can run the files: processes on this machine, or a Dask cluster.
 BACKENDS = ("joblib", "dask")
 
@@ -210,6 +214,7 @@ def _parallel(n_jobs: int, **kwargs) -> Parallel:
 
 def _dask_client(scheduler, n_jobs: int):
     """``(client, [what to close])`` from a Client, a cluster, an address, or None for a local cluster."""
+    import dask
     from distributed import Client, LocalCluster  # optional heavy dependency
 
     if hasattr(scheduler, "submit"):  # a Client: the caller owns it
@@ -217,7 +222,7 @@ def _dask_client(scheduler, n_jobs: int):
     if hasattr(scheduler, "scheduler_address") or (isinstance(scheduler, str) and scheduler not in ("", "local")):
         address = getattr(scheduler, "scheduler_address", scheduler)
         try:
-            return (client := Client(address, timeout="20s")), [client]
+            return (client := Client(address, timeout=dask.config.get(CONNECT_TIMEOUT))), [client]
         except (OSError, TimeoutError) as exc:
             raise RuntimeError(f"cannot reach the Dask scheduler at {address!r} ({type(exc).__name__}: {exc})") from exc
     cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
