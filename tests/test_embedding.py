@@ -14,6 +14,7 @@ import torch
 
 import helpers.features as features
 from helpers.audio import load_audio, save_audio
+from helpers.cleaning import clean
 from helpers.features import FAMILY_SETS, compute_features, speaker_encoder
 from workbook.engine import extract_features
 
@@ -71,6 +72,30 @@ def test_engine_rows_have_256_columns_and_short_clips_are_recorded(small_corpus,
     pd.testing.assert_frame_equal(serial.features, parallel.features)
     cached = extract_features(paths, families="speaker_embedding", n_jobs=1, cache_dir=tmp_path / "c1", progress=False)
     assert cached.stats.n_computed == 0
+
+
+def test_the_engine_embeds_the_recording_before_cleaning_and_computes_the_rest_after(small_corpus, tmp_path):
+    """With cleaning on, the embedding is the recording's (the GE2E network was trained on
+    uncleaned speech); the hand-crafted families still read the cleaned clip."""
+    path = sorted(str(p) for p in Path(small_corpus).rglob("*.wav"))[0]
+    y, sr = load_audio(path, sr=16000)
+    noisy = y + 0.05 * np.random.default_rng(0).standard_normal(len(y)).astype(np.float32)
+    path = str(save_audio(tmp_path / "noisy.wav", noisy, sr))
+    recording, _ = load_audio(path, sr=16000)
+    cleaned = clean(recording, sr, "gentle", name=path).y
+    result = extract_features([path], families=("spectral", "speaker_embedding"), cleaning="gentle", n_jobs=1,
+                              cache_dir=tmp_path / "cache", progress=False)
+    row = result.features.iloc[0]
+    from_recording, _ = compute_features(recording, sr, ("spectral", "speaker_embedding"))
+    from_cleaned, _ = compute_features(cleaned, sr, ("spectral", "speaker_embedding"))
+    emb = result.feature_columns("speaker_embedding")
+    spec = result.feature_columns("spectral")
+    np.testing.assert_allclose(row[emb].to_numpy(float), [from_recording[c] for c in emb], atol=1e-6)
+    np.testing.assert_allclose(row[spec].to_numpy(float), [from_cleaned[c] for c in spec], rtol=1e-5, atol=1e-6)
+    distance = np.linalg.norm(np.array([from_recording[c] for c in emb]) - np.array([from_cleaned[c] for c in emb]))
+    assert distance > 1e-3, "cleaning did not change the embedding: this clip cannot tell the two inputs apart"
+    # an older cache entry, whose embedding was computed after cleaning, is not reused
+    assert "before_cleaning" in result.spec and result.spec["before_cleaning"] == ["speaker_embedding"]
 
 
 def test_missing_package_gives_a_clear_error(monkeypatch):

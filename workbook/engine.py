@@ -22,7 +22,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.cleaning import CLEANING_VERSION, resolve_cleaning
-from helpers.features import FAMILY_PREFIX, FeatureParams, check_egemaps, compute_features, resolve_families, speaker_encoder
+from helpers.features import (FAMILY_PREFIX, RECORDING_FAMILIES, FeatureParams, check_egemaps, compute_features,
+                             resolve_families, speaker_encoder)
 from workbook.cache import KEY, ShardStore, content_sha1, spec_key
 from workbook.paths import data_root
 from workbook.workers import BACKENDS, Job, compute_rows
@@ -78,6 +79,9 @@ def _describe(job: Job) -> dict:
     d = {**asdict(job), "kind": job.kind, "code_version": FEATURE_CODE_VERSION}
     if job.cleaning is not None:
         d["cleaning_version"] = str(CLEANING_VERSION)
+        reads = sorted(set(getattr(job, "families", ())) & set(RECORDING_FAMILIES))
+        if reads:  # these families read the recording before cleaning (until 2026-12-07: after)
+            d["before_cleaning"] = reads
     return d
 
 
@@ -249,9 +253,10 @@ class _FeatureJob(Job):
     params: FeatureParams = field(default_factory=FeatureParams)
 
     kind = "features"
+    reads_recording = True  # the speaker embedding reads the recording before cleaning
 
-    def compute(self, y, sr):
-        return compute_features(y, sr, self.families, self.params)
+    def compute(self, y, sr, recording=None):
+        return compute_features(y, sr, self.families, self.params, recording=recording)
 
 
 def make_feature_job(families="full", cleaning=None, params: FeatureParams | None = None, **param_overrides) -> Job:

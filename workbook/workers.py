@@ -66,6 +66,8 @@ class Job:
     silence_dbfs: float = -60.0
 
     kind = "job"
+    #: True for a job whose ``compute`` also reads ``recording``: the clip as loaded, before cleaning.
+    reads_recording = False
 
     def compute(self, y: np.ndarray, sr: int) -> tuple[dict, list[tuple[str, str]]]:
         """``(values, [(stage, message), ...])`` of one loaded, cleaned and checked clip."""
@@ -94,6 +96,7 @@ def _steps(path: str, job: Job, row: dict) -> tuple[dict, list]:
     except Exception as exc:  # anything else the decoder throws
         raise _StepFailed("load", f"{type(exc).__name__}: {exc}") from exc
     row["_loaded_s"] = len(y) / sr
+    recording = y
     if job.cleaning is not None:
         try:
             with warnings.catch_warnings():
@@ -110,7 +113,7 @@ def _steps(path: str, job: Job, row: dict) -> tuple[dict, list]:
     if peak_db < job.silence_dbfs:
         raise _StepFailed("check", f"silent: peak level {peak_db:.0f} dBFS is below {job.silence_dbfs:.0f} dBFS")
     try:
-        return job.compute(y, sr)
+        return job.compute(y, sr, recording=recording) if job.reads_recording else job.compute(y, sr)
     except Exception as exc:
         raise _StepFailed(job.kind, f"{type(exc).__name__}: {exc}") from exc
 
