@@ -483,13 +483,15 @@ def test_feature_sets_of_a_feature_table():
     from workbook.feature_table import feature_columns, mel_columns, model_feature_columns, scalar_columns
 
     cols = ["path", "speaker", "orig_f0_median_hz", "orig_mel000", "orig_mel127", "spec_mfcc00_mean",
-            "voice_hnr_db", "rhythm_n_pauses", "egemaps_loudness_sma3_amean"]
+            "voice_hnr_db", "rhythm_n_pauses", "egemaps_loudness_sma3_amean", "emb_000"]
     t = pd.DataFrame([[0] * len(cols)], columns=cols)
     assert feature_columns(t, "original") == ["orig_f0_median_hz", "orig_mel000", "orig_mel127"]
     assert feature_columns(t, "full") == cols[2:8]
     assert feature_columns(t, "all") == cols[2:]
     assert mel_columns(cols) == ["orig_mel000", "orig_mel127"]
     assert model_feature_columns(t, "full") == ["orig_f0_median_hz", "spec_mfcc00_mean", "voice_hnr_db", "rhythm_n_pauses"]
+    # "all": the hand-crafted part (eGeMAPS in, the speaker embedding out: notebook 06 compares the two)
+    assert model_feature_columns(t, "all") == [*model_feature_columns(t, "full"), "egemaps_loudness_sma3_amean"]
     assert scalar_columns(["orig_mel_x"]) == ["orig_mel_x"]
     with pytest.raises(ValueError, match="unknown feature family"):
         feature_columns(t, "everything")

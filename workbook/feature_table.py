@@ -5,7 +5,7 @@ run's output folder. :func:`load_feature_table` and :func:`load_mel_images` read
 they belong to the data set at hand and otherwise run the engine (cached) with the saved
 cleaning choice, so notebooks 04 and 05 also run on their own.
 
-Notebook: 04_eda, 05_modeling
+Notebook: 04_eda, 05_modeling, 06_learned_representations
 """
 
 from __future__ import annotations
@@ -35,16 +35,19 @@ def feature_columns(table: pd.DataFrame, families: str | Sequence[str] = "full")
 
 
 def model_feature_columns(table: pd.DataFrame, families: str | Sequence[str] = "full") -> list[str]:
-    """The inputs of the honest models: a family set's columns without the 128 raw mel-band means.
+    """The inputs of the honest hand-crafted models: a family set's columns without the 128 raw
+    mel-band means, and without the speaker embedding (a learned representation: notebook 06
+    compares it *with* these, so ``families="all"`` gives the hand-crafted part of "all").
 
     The full set already describes the spectral envelope with MFCC statistics (a compact
     cosine transform of the log-mel spectrum); the original's 128 mean mel powers repeat it
     in 128 heavy-tailed numbers dominated by each speaker's microphone, which on Common Voice
     cost the linear models and the SVM 0.02-0.04 UAR. The original feature set keeps them.
 
-    Notebook: 05_modeling
+    Notebook: 05_modeling, 06_learned_representations
     """
-    return scalar_columns(feature_columns(table, families))
+    hand = [f for f in resolve_families(families) if f != "speaker_embedding"]
+    return scalar_columns(feature_columns(table, hand))
 
 
 def _is_mel_band(column: str) -> bool:
