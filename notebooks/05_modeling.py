@@ -106,9 +106,10 @@ nested_C = [0.01, 0.1, 1.0]
 
 # %% [markdown]
 # `families`: the feature set of the honest models (`"full"`, or `"all"` with eGeMAPS if
-# notebook 03 computed it; the speaker embedding stays out, for notebook 06 to compare). `n_splits`: folds of the grouped cross-validation (a class
-# needs at least this many speakers). `n_bootstrap`: speaker resamples for each 95 %
-# interval. `fast`: a smaller grid for the original pipeline and fewer boosting rounds.
+# notebook 03 computed it; the speaker embedding stays out, for notebook 06 to compare).
+# `n_splits`: folds of the grouped cross-validation (a class needs at least this many
+# speakers). `n_bootstrap`: speaker resamples for each 95 % interval. `fast`: a smaller
+# grid for the original pipeline and fewer boosting rounds.
 # `age_include_gender`: give the honest age model gender as an input (off: a new recording
 # does not come with it). `importance_repeats`: shuffles per feature group and fold.
 # `min_class_speakers`: the youngest or oldest age class with fewer speakers is merged into
