@@ -46,7 +46,7 @@ matplotlib.use("Agg")
 #: The small run: 36 speakers x 3 clips over 7 age groups, so that with 2-fold grouped CV
 #: every training fold still holds enough clips per class for the inner 3-fold calibration.
 SMALL_PARAMS = {"n_speakers": 36, "clips_per_speaker": 3, "seed": 3, "n_splits": 2, "n_bootstrap": 50,
-                "fast": True}
+                "fast": True, "n_eval_clips": 60}
 SMALL_ROOT = notebooks_dir().parent / "outputs" / "pytest-small"
 SMALL_PARAMS["cache_dir"] = str(SMALL_ROOT / "cache")  # its own feature cache, not the user's
 SMALL_OUT = SMALL_ROOT / "out"
