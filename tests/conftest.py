@@ -120,8 +120,9 @@ class _SmallNotebooksPlugin:
             if not hasattr(config, "workerinput") and not config.getoption("numprocesses", None):
                 _clear_small_run()  # one process: never read a previous session's artefacts
             # stable: the notebooks first, in order; the tests that read their run last, so that
-            # under xdist the other process has other work while the notebooks run
-            items.sort(key=lambda item: (not isinstance(item, IPyNbCell), "small_run" in getattr(item, "fixturenames", ())))
+            # under xdist the other process has other work while the notebooks run; of those, the
+            # browser's (about a minute each) before the quick checks, which fill the gaps at the end
+            items.sort(key=lambda item: (not isinstance(item, IPyNbCell), _reads_small_run(item)))
 
     def pytest_collection_finish(self, session):
         cells = [item for item in session.items if isinstance(item, IPyNbCell)]  # after -k / deselection
@@ -136,6 +137,13 @@ class _SmallNotebooksPlugin:
             part = SMALL_DONE.with_suffix(".part")  # whole or absent for the reader in the other process
             part.write_text(json.dumps({"failed": sorted(self.failed)}))
             part.replace(SMALL_DONE)
+
+
+def _reads_small_run(item) -> int:
+    """0: does not read the small run; 1: a browser test reading it; 2: any other reader."""
+    if "small_run" not in getattr(item, "fixturenames", ()):
+        return 0
+    return 1 if "browser" in getattr(item, "fixturenames", ()) else 2
 
 
 def _clear_small_run() -> None:
@@ -158,6 +166,14 @@ def pytest_xdist_make_scheduler(config, log):
     class WorkUnitScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)
+
+        def _reschedule(self, node) -> None:
+            # a process holds two tests (the one it runs and the next, which a worker needs
+            # before it runs one), not three: at the end of the run, when the browser's long
+            # tests are left, the other process is not idle while a third waits in this one
+            if not node.shutting_down and self.workqueue and self._pending_of(self.assigned_work[node]) > 1:
+                return
+            super()._reschedule(node)
 
     return WorkUnitScheduling(config, log)
 
