@@ -16,7 +16,7 @@ import helpers.features as features
 from helpers.audio import load_audio, save_audio
 from helpers.cleaning import clean
 from helpers.features import FAMILY_SETS, compute_features, speaker_encoder
-from workbook.engine import extract_features
+from workbook.engine import extract_features, make_feature_job
 
 
 def test_weights_come_from_the_installed_package_and_nothing_is_fetched(monkeypatch):
@@ -133,6 +133,10 @@ def test_predict_with_an_embedding_model_says_so_and_keeps_its_errors(small_corp
     predictor = Predictor.from_folder(tmp_path / "model")
     assert predictor.describe() == ("gender: logistic regression on embedding features (256 columns), "
                                     "speaker-grouped CV UAR 0.900")
+    cleaned = Predictor(models=predictor.models, card=predictor.card,
+                        job=make_feature_job(("rhythm", "speaker_embedding"), cleaning="gentle"))
+    assert cleaned.describe().endswith("the speaker embedding is computed from each recording as loaded; "
+                                       "the other features from the cleaned recording, as in training")
     corrupt = tmp_path / "corrupt.wav"
     corrupt.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage")
     table = predictor.predict_files([ds.manifest["path"].iloc[0], corrupt])

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.features import FeatureParams
+from helpers.features import FAMILY_PREFIX, FeatureParams
 from helpers.evaluation import aggregate_by_speaker
 from helpers.models import MODEL_LABELS
 from workbook.engine import FEATURE_CODE_VERSION, make_feature_job
@@ -111,6 +111,11 @@ class Predictor:
             lines.append(f"{_label(name)}: {MODEL_LABELS.get(model, model or 'a saved model')} on "
                          f"{entry.get('features', 'hand-crafted')} features ({len(entry['feature_columns'])} columns), "
                          f"speaker-grouped CV UAR {uar:.3f}")
+        uses_embedding = any(c.startswith(FAMILY_PREFIX["speaker_embedding"])
+                             for entry in self.card["models"].values() for c in entry["feature_columns"])
+        if uses_embedding and getattr(self.job, "cleaning", None) is not None:
+            lines.append("the speaker embedding is computed from each recording as loaded; "
+                         "the other features from the cleaned recording, as in training")
         return "\n".join(lines)
 
     def features_of(self, path: str | Path) -> dict:
