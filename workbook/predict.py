@@ -111,9 +111,8 @@ class Predictor:
             lines.append(f"{_label(name)}: {MODEL_LABELS.get(model, model or 'a saved model')} on "
                          f"{entry.get('features', 'hand-crafted')} features ({len(entry['feature_columns'])} columns), "
                          f"speaker-grouped CV UAR {uar:.3f}")
-        uses_embedding = any(c.startswith(FAMILY_PREFIX["speaker_embedding"])
-                             for entry in self.card["models"].values() for c in entry["feature_columns"])
-        if uses_embedding and getattr(self.job, "cleaning", None) is not None:
+        columns = [c for entry in self.card["models"].values() for c in entry["feature_columns"]]
+        if getattr(self.job, "cleaning", None) is not None and any(c.startswith(FAMILY_PREFIX["speaker_embedding"]) for c in columns):
             lines.append("the speaker embedding is computed from each recording as loaded; "
                          "the other features from the cleaned recording, as in training")
         return "\n".join(lines)

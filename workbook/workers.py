@@ -34,11 +34,9 @@ from workbook.watchdog import watch_parent
 __all__ = []  # internal to the package: nothing here is meant for notebooks
 
 #: The math libraries' thread counts, set to 1 in a worker process of :func:`_alone`.
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-#: Dask's setting for how long to try to reach a scheduler before saying it is unreachable
-#: (Dask's default: 30 s; ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s`` changes it).
+#: How long to try a scheduler (Dask's default 30 s; ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s``).
 CONNECT_TIMEOUT = "distributed.comm.timeouts.connect"
 
 #: Where :func:`compute_rows` can run the files: processes on this machine, or a Dask cluster.
@@ -66,8 +64,7 @@ class Job:
     silence_dbfs: float = -60.0
 
     kind = "job"
-    #: True for a job whose ``compute`` also reads ``recording``: the clip as loaded, before cleaning.
-    reads_recording = False
+    reads_recording = False  # True: compute() also takes recording=, the clip as loaded (before cleaning)
 
     def compute(self, y: np.ndarray, sr: int) -> tuple[dict, list[tuple[str, str]]]:
         """``(values, [(stage, message), ...])`` of one loaded, cleaned and checked clip."""
