@@ -26,15 +26,7 @@ import pandas as pd
 from helpers.audio import load_audio
 from helpers.cleaning import clean
 
-__all__ = [
-    "boundary_summary",
-    "gain_table",
-    "parse_click_times",
-    "score_clip",
-    "score_files",
-    "si_sdr_db",
-    "snr_db",
-]
+__all__ = ["boundary_summary", "gain_table", "parse_click_times", "score_clip", "score_files", "si_sdr_db", "snr_db"]
 
 #: Noise types of the synthetic corpus, in display order.
 _NOISE_ORDER = ("none", "hum", "fan", "babble", "bursts")

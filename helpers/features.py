@@ -40,17 +40,8 @@ from helpers.rhythm import intensity_db, rhythm_features
 from helpers.spectral_features import spectral_features
 from helpers.voice import voice_features
 
-__all__ = [
-    "FAMILY_PREFIX",
-    "FAMILY_SETS",
-    "RECORDING_FAMILIES",
-    "FeatureDependencyError",
-    "FeatureParams",
-    "check_egemaps",
-    "speaker_encoder",
-    "compute_features",
-    "resolve_families",
-]
+__all__ = ["FAMILY_PREFIX", "FAMILY_SETS", "RECORDING_FAMILIES", "FeatureDependencyError", "FeatureParams",
+           "check_egemaps", "speaker_encoder", "compute_features", "resolve_families"]
 
 #: Column prefix of each family.
 FAMILY_PREFIX: dict[str, str] = {

@@ -17,15 +17,8 @@ import librosa
 import numpy as np
 import parselmouth
 
-__all__ = [
-    "PITCH_METHODS",
-    "SPEECH_FMAX_HZ",
-    "SPEECH_FMIN_HZ",
-    "PitchTrack",
-    "f0_statistics",
-    "gross_pitch_error",
-    "track_pitch",
-]
+__all__ = ["PITCH_METHODS", "SPEECH_FMAX_HZ", "SPEECH_FMIN_HZ", "PitchTrack", "f0_statistics", "gross_pitch_error",
+           "track_pitch"]
 
 #: Pitch search range for speech in Hz (adult and teenage voices, low male to high female).
 SPEECH_FMIN_HZ = 60.0

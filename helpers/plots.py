@@ -22,15 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-__all__ = [
-    "plot_spectrogram",
-    "plot_spectrum",
-    "plot_stft",
-    "plot_stft_grid",
-    "plot_waveform",
-    "plot_waveform_zoom",
-    "use_workbook_style",
-]
+__all__ = ["plot_spectrogram", "plot_spectrum", "plot_stft", "plot_stft_grid", "plot_waveform", "plot_waveform_zoom",
+           "use_workbook_style"]
 
 #: Colour-bar labels (with units) of the spectrogram kinds.
 _COLORBAR_LABELS = {

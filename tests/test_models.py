@@ -23,6 +23,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross
 
 from helpers import evaluation as ev  # noqa: E402
 from helpers.models import (  # noqa: E402
+    QuantileBins,
     SkewLog,
     SpeakerBalanced,
     ZScoreClipper,
@@ -192,6 +193,24 @@ def test_skew_log_learns_which_columns_to_log():
     assert not SkewLog(threshold=None).fit(X).columns_.any()
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     assert list(SkewLog().fit(frame).get_feature_names_out()) == ["a", "b", "c"]
+
+
+def test_quantile_bins_cut_at_unweighted_training_quantiles():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.standard_normal(640), rng.integers(0, 3, 640).astype(float)])
+    X[::10, 0] = np.nan
+    bins = QuantileBins(n_bins=64).fit(X)
+    out = bins.transform(X)
+    assert np.array_equal(np.isnan(out), np.isnan(X))  # missing stays missing (the trees route it)
+    known = ~np.isnan(X[:, 0])
+    counts = np.bincount(out[known, 0].astype(int), minlength=64)
+    assert len(counts) == 64 and counts.min() >= 7 and counts.max() <= 11  # 576 values in 64 equal-count bins
+    order = np.argsort(X[known, 0])
+    assert np.all(np.diff(out[known, 0][order]) >= 0)  # monotone: a split on bins is a split on values
+    assert sorted(set(out[:, 1])) == [0.0, 1.0, 2.0]  # few values: one bin each, in order
+    assert list(bins.transform([[-100.0, 5.0], [100.0, -5.0]])[:, 0]) == [0.0, 63.0]  # training edges reused
+    steps = [name for name, _ in make_model("gb").steps]
+    assert steps[-2:] == ["bins", "model"] and "bins" not in dict(make_model("lr").steps)
 
 
 def test_sample_weights_balance_classes_and_speakers():

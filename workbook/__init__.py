@@ -44,11 +44,9 @@ _MODULE_OF = {
     "Predictor": "workbook.predict",
 }
 
-__all__ = [
-    "LoadedDataset", "Predictor", "TRUSTED_TYPES", "display_load_report", "extract_features", "extract_mel_images",
-    "feature_columns", "load_dataset", "load_feature_table", "load_mel_images", "model_feature_columns",
-    "read_features", "run_output_dir", "save_models", "update_metrics", "write_outputs",
-]
+__all__ = ["LoadedDataset", "Predictor", "TRUSTED_TYPES", "display_load_report", "extract_features",
+           "extract_mel_images", "feature_columns", "load_dataset", "load_feature_table", "load_mel_images",
+           "model_feature_columns", "read_features", "run_output_dir", "save_models", "update_metrics", "write_outputs"]
 
 
 def __getattr__(name: str):

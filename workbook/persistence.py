@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 import sklearn
 
-from helpers.models import SkewLog, ZScoreClipper
+from helpers.models import QuantileBins, SkewLog, ZScoreClipper
 
 __all__ = ["ModelFileError", "ModelNotFoundError", "TRUSTED_TYPES", "UntrustedModelError", "save_models"]
 
 #: Types a workbook model may contain beyond skops's defaults: the workbook's own transformers
 #: and the scikit-learn internals its pipelines hold. Anything else in a file is refused.
 TRUSTED_TYPES: tuple[str, ...] = (
-    *(f"{cls.__module__}.{cls.__qualname__}" for cls in (SkewLog, ZScoreClipper)),
+    *(f"{cls.__module__}.{cls.__qualname__}" for cls in (QuantileBins, SkewLog, ZScoreClipper)),
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.calibration._CalibratedClassifier",

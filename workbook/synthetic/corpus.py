@@ -51,15 +51,8 @@ from workbook.synthetic import recording as rec
 from workbook.synthetic.trends import VOICE_PARAMETERS, community_names, sample_speakers
 from workbook.synthetic.voice import Voice, synthesize_utterance
 
-__all__ = [
-    "EXAMPLE_NAMES",
-    "GENERATOR_VERSION",
-    "CorpusConfig",
-    "corpus_is_complete",
-    "ensure_corpus",
-    "render_clip",
-    "render_example",
-]
+__all__ = ["EXAMPLE_NAMES", "GENERATOR_VERSION", "CorpusConfig", "corpus_is_complete", "ensure_corpus", "render_clip",
+           "render_example"]
 
 #: Bump when the generated audio or manifest changes, so old corpora are regenerated.
 GENERATOR_VERSION = "4"

@@ -21,14 +21,7 @@ from scipy.stats import pearsonr, spearmanr
 from helpers.pitch import PITCH_METHODS, gross_pitch_error, track_pitch
 from workbook.synthetic.corpus import EXAMPLE_NAMES, render_clip, render_example
 
-__all__ = [
-    "TRUTH_PAIRS",
-    "pooled_gpe",
-    "tracker_accuracy",
-    "true_f0_track",
-    "truth_correlations",
-    "truth_table",
-]
+__all__ = ["TRUTH_PAIRS", "pooled_gpe", "tracker_accuracy", "true_f0_track", "truth_correlations", "truth_table"]
 
 #: latent manifest column -> feature column that claims to measure it.
 TRUTH_PAIRS: dict[str, str] = {
