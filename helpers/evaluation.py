@@ -30,18 +30,8 @@ from threadpoolctl import threadpool_limits
 
 from helpers.models import MODEL_LABELS, SpeakerBalanced, make_model
 
-__all__ = [
-    "Score",
-    "aggregate_by_speaker",
-    "compare_splits",
-    "evaluate_cv",
-    "format_scores",
-    "groups_on_both_sides",
-    "mean_class_distance",
-    "permutation_importance_grouped",
-    "regression_scores",
-    "scored_result",
-]
+__all__ = ["Score", "aggregate_by_speaker", "compare_splits", "evaluate_cv", "format_scores", "groups_on_both_sides",
+           "mean_class_distance", "permutation_importance_grouped", "regression_scores", "scored_result"]
 
 
 # --- scores with a speaker-bootstrap interval ------------------------------------------------
@@ -273,14 +263,15 @@ class CVResult:
 
 def evaluate_cv(model, X, y, groups, folds, *, classes: Sequence, n_bootstrap: int = 1000, seed: int = 0,
                 name: str = "", features: str = "", split: str = "grouped",
-                weighting: str | None = "class+speaker") -> CVResult:
+                weighting: str | None = "class+speaker", n_jobs: int = 1) -> CVResult:
     """Cross-validate ``model`` on ``folds`` and score clips and speakers (UAR, 95 % CI, accuracy).
 
     The steps notebook 05 shows in cells: ``cross_val_predict(SpeakerBalanced(model), X, y,
     cv=folds, method="predict_proba", params={"speakers": groups})``, then the scores.
     ``folds``: ``(train, test)`` index pairs that test every row once (from any scikit-learn
     splitter); ``groups``: the speaker of each row (weights, votes and intervals);
-    ``weighting``: see :func:`helpers.models.sample_weights` (None: plain ``model``).
+    ``weighting``: see :func:`helpers.models.sample_weights` (None: plain ``model``);
+    ``n_jobs``: folds fitted in parallel processes (the same result as one).
 
     Notebook: 05_modeling
     """
@@ -288,7 +279,8 @@ def evaluate_cv(model, X, y, groups, folds, *, classes: Sequence, n_bootstrap: i
     estimator, params = (model, None) if weighting is None else (SpeakerBalanced(model, weighting=weighting),
                                                                  {"speakers": groups})
     with threadpool_limits(limits=1):  # deterministic, and fast on a shared machine
-        p = cross_val_predict(estimator, _as_matrix(X), y, cv=list(folds), method="predict_proba", params=params)
+        p = cross_val_predict(estimator, _as_matrix(X), y, cv=list(folds), method="predict_proba", params=params,
+                              n_jobs=n_jobs)
     present = list(np.unique(y))  # cross_val_predict's column order
     proba = np.zeros((len(y), len(classes)))
     for j, c in enumerate(classes):
@@ -313,7 +305,7 @@ def scored_result(proba: np.ndarray, y: Sequence, groups: Sequence, *, classes: 
 def compare_splits(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups: Sequence,
                    folds: Mapping[str, list], *, classes: Sequence, models: Sequence[str] = ("lr", "svm", "gb"),
                    extra: Mapping[str, tuple] | None = None, n_bootstrap: int = 1000, seed: int = 0,
-                   fast: bool = False, weighting: str | None = "class+speaker",
+                   fast: bool = False, weighting: str | None = "class+speaker", n_jobs: int = 1,
                    ) -> tuple[pd.DataFrame, dict[tuple[str, str, str], CVResult]]:
     """Cross-validate every feature set x model on every set of folds, all on the same folds.
 
@@ -324,7 +316,8 @@ def compare_splits(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups
     (as the original was); with ``X`` the pipeline gets its own inputs under that name.
     Returns the table (one row per split x features x model, :meth:`CVResult.row` plus
     ``model_label`` and ``leaked_speakers``: speakers with clips on both sides of some fold)
-    and the :class:`CVResult` of every row keyed by ``(split, features, model)``.
+    and the :class:`CVResult` of every row keyed by ``(split, features, model)``. ``n_jobs``: as
+    :func:`evaluate_cv`.
 
     Notebook: 05_modeling
     """
@@ -344,7 +337,7 @@ def compare_splits(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups
         leaked = groups_on_both_sides(split_folds, groups)
         for fname, mname, est, wt in jobs:
             res = evaluate_cv(est, inputs[fname], y, groups, split_folds, classes=classes, n_bootstrap=n_bootstrap,
-                              seed=seed, name=mname, features=fname, split=split, weighting=wt)
+                              seed=seed, name=mname, features=fname, split=split, weighting=wt, n_jobs=n_jobs)
             results[(split, fname, mname)] = res
             rows.append({**res.row(), "model_label": MODEL_LABELS.get(mname, mname), "leaked_speakers": leaked})
     return pd.DataFrame(rows), results

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
+from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from helpers.evaluation import CVResult, scored_result
@@ -125,9 +126,20 @@ def per_language(result: CVResult, languages: Sequence) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["clips", "language"], ascending=[False, True]).reset_index(drop=True)
 
 
+def _inner_search(model: str, seed: int, grid: dict, inner_splits: int, X, y, groups, train, test):
+    """One outer fold's grid search on its training rows; returns (inner UAR, C, classes, test probabilities)."""
+    search = GridSearchCV(SpeakerBalanced(make_model(model, seed=seed)), grid, scoring="balanced_accuracy",
+                          cv=StratifiedGroupKFold(inner_splits, shuffle=True, random_state=seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a class in fewer inner groups than folds
+        search.fit(X[train], y[train], groups=groups[train], speakers=groups[train])
+    return search.best_score_, next(iter(search.best_params_.values())), search.classes_, search.predict_proba(X[test])
+
+
 def nested_cv(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups: Sequence, folds: Sequence, *,
               classes: Sequence, model: str = "lr", C_values: Sequence[float] = (0.01, 0.1, 1.0), inner_splits: int = 3,
-              n_bootstrap: int = 1000, seed: int = 0, split: str = "grouped") -> tuple[CVResult, pd.DataFrame]:
+              n_bootstrap: int = 1000, seed: int = 0, split: str = "grouped", n_jobs: int = 1,
+              ) -> tuple[CVResult, pd.DataFrame]:
     """Nested CV: inside each outer fold, an inner speaker-grouped ``GridSearchCV`` picks C and the feature set.
 
     Per outer fold and feature set: ``GridSearchCV(SpeakerBalanced(make_model(model)),
@@ -135,37 +147,30 @@ def nested_cv(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups: Seq
     scoring="balanced_accuracy")`` on the training speakers (groups and weights passed
     through); the set with the best inner UAR predicts the outer test fold. Fits:
     ``len(folds) * len(feature_sets) * (len(C_values) * inner_splits + 1)``. Returns the
-    scored result and one row per outer fold (features, C, inner and outer UAR).
+    scored result and one row per outer fold (features, C, inner and outer UAR). ``n_jobs``:
+    searches in parallel processes (the same result as one).
 
     Notebook: 05_modeling
     """
     y, groups = np.asarray(y), np.asarray(groups)
-    key = "estimator__model__C" if model != "svm" else "estimator__model__estimator__C"
-    proba = np.zeros((len(y), len(classes)))
-    choices = []
+    grid = {"estimator__model__C" if model != "svm" else "estimator__model__estimator__C": list(C_values)}
+    Xs = {f: X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+          for f, X in feature_sets.items()}
+    tasks = [(k, f) for k in range(len(folds)) for f in Xs]
     with threadpool_limits(limits=1):
-        for k, (train, test) in enumerate(folds):
-            best = None
-            for fname, X in feature_sets.items():
-                Xv = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
-                search = GridSearchCV(SpeakerBalanced(make_model(model, seed=seed)), {key: list(C_values)},
-                                      scoring="balanced_accuracy", cv=StratifiedGroupKFold(inner_splits, shuffle=True,
-                                                                                        random_state=seed))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)  # a class in fewer inner groups than folds
-                    search.fit(Xv[train], y[train], groups=groups[train], speakers=groups[train])
-                if best is None or search.best_score_ > best[1].best_score_:
-                    best = (fname, search, Xv)
-            fname, search, Xv = best
-            p = search.predict_proba(Xv[test])
-            for j, c in enumerate(search.classes_):
-                proba[test, list(classes).index(c)] = p[:, j]
-            pred = np.asarray(classes, dtype=object)[proba[test].argmax(axis=1)]
-            with warnings.catch_warnings():  # a test fold without some class (whole languages held out): intended
-                warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
-                outer_uar = balanced_accuracy_score(y[test], pred)
-            choices.append({"fold": k + 1, "features": fname, "C": search.best_params_[key],
-                            "inner_uar": search.best_score_, "outer_uar": outer_uar})
+        found = Parallel(n_jobs=n_jobs)(delayed(_inner_search)(model, seed, grid, inner_splits, Xs[f], y, groups, *folds[k])
+                                        for k, f in tasks)
+    proba, choices = np.zeros((len(y), len(classes))), []
+    for k, (train, test) in enumerate(folds):  # per fold the feature set with the best inner UAR (the first on ties)
+        fname, (inner, C, fold_classes, p) = max(((f, r) for (kk, f), r in zip(tasks, found) if kk == k),
+                                                 key=lambda fr: fr[1][0])
+        for j, c in enumerate(fold_classes):
+            proba[test, list(classes).index(c)] = p[:, j]
+        pred = np.asarray(classes, dtype=object)[proba[test].argmax(axis=1)]
+        with warnings.catch_warnings():  # a test fold without some class (whole languages held out): intended
+            warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+            outer_uar = balanced_accuracy_score(y[test], pred)
+        choices.append({"fold": k + 1, "features": fname, "C": C, "inner_uar": inner, "outer_uar": outer_uar})
     result = scored_result(proba, y, groups, classes=classes, n_bootstrap=n_bootstrap, seed=seed,
                            name=f"{model} (nested)", split=split,
                            features=next(iter(feature_sets)) if len(feature_sets) == 1 else "chosen per fold")

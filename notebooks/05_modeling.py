@@ -273,7 +273,7 @@ param_grid = [
     for scaler in scalers for p in pca_settings
 ]
 search = GridSearchCV(original_pipeline, param_grid, scoring="accuracy", return_train_score=True,
-                      cv=StratifiedKFold(n_splits=4, shuffle=True, random_state=seed))
+                      cv=StratifiedKFold(n_splits=4, shuffle=True, random_state=seed), n_jobs=n_jobs)
 with warnings.catch_warnings():
     # large C with min-max scaling may stop lbfgs at its iteration limit; the grid keeps such points (the original did too)
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -361,7 +361,7 @@ honest_lr = Pipeline([
     ("model", LogisticRegression(C=0.1, max_iter=5000, random_state=seed)),
 ])
 proba = cross_val_predict(SpeakerBalanced(honest_lr), X, age.y, groups=speaker, cv=grouped_cv,
-                          method="predict_proba", params={"speakers": speaker})
+                          method="predict_proba", params={"speakers": speaker}, n_jobs=n_jobs)
 pred = np.unique(age.y)[proba.argmax(axis=1)]  # the columns follow the sorted class names
 print(f"speaker-grouped {n_splits}-fold CV: UAR {balanced_accuracy_score(age.y, pred):.3f}, "
       f"accuracy {accuracy_score(age.y, pred):.3f}")
@@ -373,7 +373,7 @@ print(f"speaker-grouped {n_splits}-fold CV: UAR {balanced_accuracy_score(age.y, 
 # %%
 random_cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
 proba_random = cross_val_predict(SpeakerBalanced(honest_lr), X, age.y, cv=random_cv, method="predict_proba",
-                                 params={"speakers": speaker})
+                                 params={"speakers": speaker}, n_jobs=n_jobs)
 pred_random = np.unique(age.y)[proba_random.argmax(axis=1)]
 print(f"random {n_splits}-fold CV:          UAR {balanced_accuracy_score(age.y, pred_random):.3f}, "
       f"accuracy {accuracy_score(age.y, pred_random):.3f}")
@@ -402,7 +402,7 @@ if "language" in folds:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # some age group lives in fewer language groups than folds
         proba_language = cross_val_predict(SpeakerBalanced(honest_lr), X, age.y, groups=language_groups, cv=language_cv,
-                                           method="predict_proba", params={"speakers": speaker})
+                                           method="predict_proba", params={"speakers": speaker}, n_jobs=n_jobs)
     pred_language = np.unique(age.y)[proba_language.argmax(axis=1)]
     print(f"{languages.nunique()} languages in {len(set(language_groups))} groups (speakers in several languages "
           f"join theirs); language-grouped CV: UAR {balanced_accuracy_score(age.y, pred_language):.3f}, "
@@ -448,7 +448,7 @@ extra = {}
 if len(orig_inputs) == len(age.y):  # the same rows (gender known for all age-labelled clips)
     extra["original pipeline"] = ("original + gender", search.best_estimator_, orig_inputs)
 comparison, results = compare_splits(feature_sets, age.y, speaker, folds, classes=age.classes, models=("lr", "svm", "gb"),
-                                     extra=extra, n_bootstrap=n_bootstrap, seed=seed, fast=fast)
+                                     extra=extra, n_bootstrap=n_bootstrap, seed=seed, fast=fast, n_jobs=n_jobs)
 display(format_scores(comparison))
 
 # %%
@@ -481,7 +481,7 @@ display(share.reset_index())
 nested_sets = {"original": age.X[original_features], "full": age.X[age_inputs]}
 n_fits = len(folds["grouped"]) * len(nested_sets) * (len(nested_C) * 3 + 1)
 nested, nested_choices = levels.nested_cv(nested_sets, age.y, speaker, folds["grouped"], classes=age.classes,
-                                          model="lr", C_values=nested_C, n_bootstrap=n_bootstrap, seed=seed)
+                                          model="lr", C_values=nested_C, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs)
 display(nested_choices)
 print(f"{n_fits} logistic-regression fits; nested, speaker-grouped: clip {nested.clip}")
 print(f"                                     speaker {nested.speaker}")
@@ -564,7 +564,7 @@ display(pd.Series(dist).to_frame("mean class distance"))
 known = np.isfinite(age.years)
 if known.mean() > 0.5:
     years_folds = [(train[known[train]], test) for train, test in folds["grouped"]]
-    years_pred = cross_val_predict(make_regressor("gb", seed=seed, fast=fast), X, age.years, cv=years_folds)
+    years_pred = cross_val_predict(make_regressor("gb", seed=seed, fast=fast), X, age.years, cv=years_folds, n_jobs=n_jobs)
     regression = regression_scores(age.years, years_pred, age.groups)
     display(pd.Series(regression).to_frame("age in years"))
     fig, ax = plt.subplots(figsize=(4.2, 4.0))
@@ -590,7 +590,8 @@ gender_sets = {families: gender.X}
 if "language" in gender_folds:
     gender_sets["language only"] = levels.language_onehot(gender_languages)
 gender_table, gender_all = compare_splits(gender_sets, gender.y, gender.groups, gender_folds, classes=gender.classes,
-                                          models=("lr", "svm", "gb"), n_bootstrap=n_bootstrap, seed=seed, fast=fast)
+                                          models=("lr", "svm", "gb"), n_bootstrap=n_bootstrap, seed=seed, fast=fast,
+                                          n_jobs=n_jobs)
 display(format_scores(gender_table))
 gender_results = {m: gender_all[("grouped", families, m)] for m in ("lr", "svm", "gb")}
 best_gender = max(gender_results, key=lambda m: gender_results[m].speaker.uar)
@@ -680,7 +681,7 @@ if synthetic:
     latent = manifest.loc[age_rows["path"].astype(str), latent_columns].astype(float).reset_index(drop=True)
     oracle_results = {
         m: evaluate_cv(make_model(m, seed=seed, fast=fast), latent, age.y, age.groups, folds["grouped"],
-                       classes=age.classes, n_bootstrap=n_bootstrap, seed=seed, name=m, features="latent")
+                       classes=age.classes, n_bootstrap=n_bootstrap, seed=seed, name=m, features="latent", n_jobs=n_jobs)
         for m in ("lr", "svm", "gb")
     }
     display(format_scores(pd.DataFrame([r.row() for r in oracle_results.values()])))

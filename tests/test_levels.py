@@ -111,6 +111,22 @@ def test_nested_cv_chooses_per_outer_fold_from_inner_grouped_cv():
     assert result.clip.uar > 0.4 and result.proba.shape == (len(df), 3)
 
 
+def test_folds_in_parallel_processes_give_the_same_result_as_one():
+    from helpers.evaluation import evaluate_cv
+    from helpers.models import make_model
+
+    df = multilingual(n_speakers=60)
+    classes = ["twenties", "thirties", "fourties"]
+    folds, _ = level_folds(df["age_group"], df["speaker"], n_splits=3)
+    sets = {"f1 only": df[["f1"]], "both": df[["f1", "f2"]]}
+    runs = [nested_cv(sets, df["age_group"], df["speaker"], folds["grouped"], classes=classes, C_values=(0.01, 1.0),
+                      n_bootstrap=20, n_jobs=n) for n in (1, 2)]
+    assert np.array_equal(runs[0][0].proba, runs[1][0].proba) and runs[0][1].equals(runs[1][1])
+    cv = [evaluate_cv(make_model("gb", fast=True), df[["f1", "f2"]], df["age_group"], df["speaker"], folds["grouped"],
+                      classes=classes, n_bootstrap=20, n_jobs=n) for n in (1, 2)]
+    assert np.array_equal(cv[0].proba, cv[1].proba)
+
+
 def test_the_same_seed_gives_the_same_metrics(tmp_path):
     from helpers.evaluation import compare_splits
     from workbook.metrics_json import update_metrics
