@@ -153,15 +153,20 @@ print("cosine similarity of each window with the clip's embedding:", np.round(pa
 # the Common Voice sample this was worth about 4 points of speaker-grouped age UAR per speaker
 # (0.322 from the recording, 0.282 after `gentle` cleaning). Notebook 03's cleaning choice
 # still decides which clips pass its checks, and the hand-crafted features are computed from
-# the cleaned clip as before; `predict` does the same.
+# the cleaned clip as before; `predict` does the same. With `families='all'` notebook 03
+# computed the embedding in its own pass, and the next cell takes it from 03's table.
 
 # %%
-emb = extract_features(ds, families="speaker_embedding", cleaning=load_cleaning_choice(out_dir), n_jobs=n_jobs, sr=sr,
-                       progress=False)
-print(emb.summary())
-emb_columns = emb.feature_columns("speaker_embedding")
-hand_table = table.drop(columns=emb_columns, errors="ignore")  # families='all' in notebook 03 holds them already
-data = hand_table.merge(emb.features[["path", *emb_columns]], on="path", how="inner")
+emb_columns = feature_columns(table, ["speaker_embedding"])
+if emb_columns:  # families='all' in notebook 03: its table holds the embedding already
+    data = table
+    print(f"notebook 03 computed the embedding: {len(emb_columns)} numbers per clip, taken from its table")
+else:
+    emb = extract_features(ds, families="speaker_embedding", cleaning=load_cleaning_choice(out_dir), n_jobs=n_jobs, sr=sr,
+                           progress=False)
+    print(emb.summary())
+    emb_columns = emb.feature_columns("speaker_embedding")
+    data = table.merge(emb.features[["path", *emb_columns]], on="path", how="inner")
 hand_families = [f for f in spec["families"] if f != "speaker_embedding"]  # all notebook 03 computed: eGeMAPS too
 hand_columns = model_feature_columns(table, hand_families)  # without the 128 raw mel-band means, as in notebook 05
 print(f"{len(data)} clips with both: {len(hand_columns)} hand-crafted features ({', '.join(hand_families)}), "
@@ -218,7 +223,8 @@ results, table_rows, chosen_C = {}, [], {}
 for split, split_folds in folds.items():
     for name, X in feature_sets.items():
         res, choices = levels.nested_cv({name: X}, age.y, age.groups, split_folds, classes=age.classes,
-                                        C_values=C_values, n_bootstrap=n_bootstrap, seed=seed, split=split)
+                                        C_values=C_values, n_bootstrap=n_bootstrap, seed=seed, split=split,
+                                        n_jobs=n_jobs)
         results[(split, name, "lr")] = res
         table_rows.append(res.row())
         chosen_C[(split, name)] = list(choices["C"])
@@ -269,7 +275,7 @@ cnn_folds, _ = levels.level_folds(y_img, g_img, None if languages is None else l
 cnn_rows = []
 for split, split_folds in cnn_folds.items():
     res = evaluate_cv(cnn, X_img, y_img, g_img, split_folds, classes=age.classes, n_bootstrap=n_bootstrap, seed=seed,
-                      name="cnn", features="mel images", split=split)
+                      name="cnn", features="mel images", split=split, n_jobs=n_jobs)
     results[(split, "mel images", "cnn")] = res
     cnn_rows.append(res.row())
 comparison = pd.concat([comparison, pd.DataFrame(cnn_rows)], ignore_index=True)
@@ -306,7 +312,8 @@ gender_inputs = {"hand-crafted": hand_columns, "embedding": emb_columns, "both":
 gender_results = {}
 for f, cols in gender_inputs.items():
     gender_results[f], choices = levels.nested_cv({f: gender.X[cols]}, gender.y, gender.groups, gender_folds,
-                                                  classes=gender.classes, C_values=C_values, n_bootstrap=n_bootstrap, seed=seed)
+                                                  classes=gender.classes, C_values=C_values, n_bootstrap=n_bootstrap, seed=seed,
+                                                  n_jobs=n_jobs)
     chosen_C[("gender", f)] = list(choices["C"])
 display(format_scores(pd.DataFrame([r.row() for r in gender_results.values()])))
 
