@@ -317,12 +317,13 @@ def compare_splits(feature_sets: Mapping[str, pd.DataFrame], y: Sequence, groups
     Returns the table (one row per split x features x model, :meth:`CVResult.row` plus
     ``model_label`` and ``leaked_speakers``: speakers with clips on both sides of some fold)
     and the :class:`CVResult` of every row keyed by ``(split, features, model)``. ``n_jobs``: as
-    :func:`evaluate_cv`.
+    :func:`evaluate_cv`. Models are made for ``len(y)`` rows (an approximated SVM above
+    :data:`helpers.models.EXACT_SVM_MAX_ROWS`).
 
     Notebook: 05_modeling
     """
     y, groups = np.asarray(y), np.asarray(groups)
-    jobs = [(f, m, make_model(m, seed=seed, fast=fast), weighting) for f in feature_sets for m in models]
+    jobs = [(f, m, make_model(m, seed=seed, fast=fast, n_rows=len(y)), weighting) for f in feature_sets for m in models]
     inputs = dict(feature_sets)
     for label, spec in (extra or {}).items():
         if len(spec) > 2:

@@ -28,18 +28,25 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, One
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.kernel_approximation import Nystroem
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["MODEL_LABELS", "QuantileBins", "SkewLog", "SpeakerBalanced", "ZScoreClipper", "make_model",
-           "make_regressor", "prepare_task", "sample_weights"]
+__all__ = ["EXACT_SVM_MAX_ROWS", "KERNEL_COMPONENTS", "MODEL_LABELS", "QuantileBins", "SkewLog", "SpeakerBalanced",
+           "ZScoreClipper", "make_model", "make_regressor", "prepare_task", "sample_weights"]
 
 #: Classifier names :func:`make_model` knows, with their long names.
 MODEL_LABELS: dict[str, str] = {"lr": "logistic regression", "svm": "SVM (RBF kernel)", "gb": "gradient boosting"}
+
+#: Above this many rows :func:`make_model` approximates the SVM's kernel (see there). One exact fit took
+#: 1.6 s at 3,000 rows, 5.5 s at 6,000, 19 s at 12,000; notebook 05 makes 180; the approximation scored
+#: the same within the intervals (benchmarks/README.md, bench_models.py).
+EXACT_SVM_MAX_ROWS = 3000
+KERNEL_COMPONENTS = 300
 
 #: Sample weightings :func:`sample_weights` knows.
 _WEIGHTINGS: tuple = ("class+speaker", "class", None)
@@ -227,11 +234,12 @@ class SpeakerBalanced(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.estimator_.predict(X)
 
 
-def _pipeline(first_steps: list, clip_threshold: float | None, model) -> Pipeline:
-    trees = isinstance(model, (HistGradientBoostingClassifier, HistGradientBoostingRegressor))
+def _pipeline(first_steps: list, clip_threshold: float | None, model, before_model: Sequence = ()) -> Pipeline:
+    if isinstance(model, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
+        before_model = [("bins", QuantileBins(n_bins=model.max_bins))]
     return Pipeline([*first_steps, ("clip", ZScoreClipper(threshold=clip_threshold)),
                      ("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("scale", StandardScaler()),
-                     *([("bins", QuantileBins(n_bins=model.max_bins))] if trees else []), ("model", model)])
+                     *before_model, ("model", model)])
 
 
 def make_model(
@@ -241,6 +249,7 @@ def make_model(
     clip_threshold: float | None = 3.0,
     log_threshold: float | None = 1.0,
     fast: bool = False,
+    n_rows: int | None = None,
     **params,
 ) -> Pipeline:
     """A classification pipeline: log of skewed features, z-score clipping, median imputation,
@@ -255,14 +264,25 @@ def make_model(
     cross-validated scores honest. Balance classes and speakers with :class:`SpeakerBalanced`
     (sample weights also reach the SVM's calibration). Not Platt scaling: on Common Voice
     its per-class sigmoids came out inverted and scored below chance (see the tests).
+    ``n_rows`` (training rows) above :data:`EXACT_SVM_MAX_ROWS`: the SVM's RBF kernel is
+    approximated (``Nystroem``, :data:`KERNEL_COMPONENTS` landmark rows, the kernel of
+    ``gamma="scale"`` on the scaled inputs) and a linear SVM fitted on it by stochastic
+    gradient descent (``SGDClassifier``, hinge loss, the same C): about linear in the rows,
+    where the exact SVM's fit grows with their square or faster.
 
     Notebook: 05_modeling
     """
     if name == "lr":
         model = LogisticRegression(**{"C": 0.1, "max_iter": 5000, "random_state": seed, **params})
     elif name == "svm":  # probabilities by one temperature (see the docstring), not per-class Platt sigmoids
-        svc = SVC(**{"C": 1.0, "kernel": "rbf", "gamma": "scale", "random_state": seed, **params})
+        if n_rows is not None and n_rows > EXACT_SVM_MAX_ROWS:
+            kernel = [("kernel", Nystroem(n_components=KERNEL_COMPONENTS, random_state=seed))]  # gamma 1 / n_features
+            C = params.pop("C", 1.0)  # the SVM's objective: alpha = 1 / (C * rows)
+            svc = SGDClassifier(**{"loss": "hinge", "alpha": 1.0 / (C * n_rows), "random_state": seed, **params})
+        else:
+            kernel, svc = [], SVC(**{"C": 1.0, "kernel": "rbf", "gamma": "scale", "random_state": seed, **params})
         model = CalibratedClassifierCV(svc, method="temperature", cv=3, ensemble=False)
+        return _pipeline([("log", SkewLog(threshold=log_threshold))], clip_threshold, model, kernel)
     elif name == "gb":
         model = HistGradientBoostingClassifier(**{"max_iter": 60 if fast else 100, **_GB_TREES, "random_state": seed, **params})
     else:

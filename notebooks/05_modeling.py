@@ -155,6 +155,8 @@ from helpers.evaluation import (
 )
 from helpers.model_plots import plot_comparison, plot_grid_curves, plot_importance
 from helpers.models import (
+    EXACT_SVM_MAX_ROWS,
+    KERNEL_COMPONENTS,
     MODEL_LABELS,
     SkewLog,
     SpeakerBalanced,
@@ -437,8 +439,18 @@ for kind, f in folds.items():
 # the SVM 0.02-0.04 UAR). The original pipeline itself (its chosen scaler, PCA and C,
 # gender as input, no weights) runs on the same folds too. "clip" scores count every
 # clip; "speaker" scores combine each speaker's clip probabilities first (next section).
+#
+# Cost grows with the data, and not the same way for every model. The logistic regression
+# and gradient boosting (whose inputs are first cut into 64 bins) grow about linearly with
+# the clips; an exact kernel SVM's fit grows with their square or faster. Above
+# `EXACT_SVM_MAX_ROWS` clips `make_model` therefore approximates the SVM's RBF kernel with
+# `Nystroem` (300 landmark clips) and fits a linear SVM on the result, about linear in the clips
+# (the measurements behind the threshold are in `benchmarks/README.md`). The first line
+# below says which this run used.
 
 # %%
+svm_kind = "exact" if len(age.y) <= EXACT_SVM_MAX_ROWS else f"kernel approximated ({KERNEL_COMPONENTS} landmark clips)"
+print(f"{len(age.y)} clips, SVM: {svm_kind} (exact up to {EXACT_SVM_MAX_ROWS} clips)")
 feature_sets = {"original": age.X[original_features], "full": age.X[age_inputs]}
 if "language" in folds:
     feature_sets["language only"] = levels.language_onehot(languages)
@@ -633,7 +645,7 @@ for column in age_inputs:
     name = next((g for g, parts in group_rules.items() if any(p in column for p in parts)), column)
     feature_groups.setdefault(name, []).append(column)
 importance = permutation_importance_grouped(
-    make_model(best["model"], seed=seed, fast=fast), age.X[age_inputs], age.y, folds["grouped"], classes=age.classes,
+    make_model(best["model"], seed=seed, fast=fast, n_rows=len(age.y)), age.X[age_inputs], age.y, folds["grouped"], classes=age.classes,
     feature_groups=feature_groups, n_repeats=importance_repeats, seed=seed, groups=age.groups)
 display(importance.head(12))
 plot_importance(importance, top=12, title=f"permutation importance ({MODEL_LABELS[best['model']]})");
@@ -680,7 +692,7 @@ if synthetic:
     manifest = ds.manifest.set_index(ds.manifest["path"].astype(str))
     latent = manifest.loc[age_rows["path"].astype(str), latent_columns].astype(float).reset_index(drop=True)
     oracle_results = {
-        m: evaluate_cv(make_model(m, seed=seed, fast=fast), latent, age.y, age.groups, folds["grouped"],
+        m: evaluate_cv(make_model(m, seed=seed, fast=fast, n_rows=len(age.y)), latent, age.y, age.groups, folds["grouped"],
                        classes=age.classes, n_bootstrap=n_bootstrap, seed=seed, name=m, features="latent", n_jobs=n_jobs)
         for m in ("lr", "svm", "gb")
     }
@@ -710,8 +722,8 @@ else:
 # prediction repeats the training's steps, and the cross-validated scores.
 
 # %%
-age_final = SpeakerBalanced(make_model(best["model"], seed=seed, fast=fast)).fit(X, age.y, speakers=age.groups).estimator_
-gender_final = SpeakerBalanced(make_model(best_gender, seed=seed, fast=fast)).fit(
+age_final = SpeakerBalanced(make_model(best["model"], seed=seed, fast=fast, n_rows=len(age.y))).fit(X, age.y, speakers=age.groups).estimator_
+gender_final = SpeakerBalanced(make_model(best_gender, seed=seed, fast=fast, n_rows=len(gender.y))).fit(
     gender.X.to_numpy(), gender.y, speakers=gender.groups).estimator_
 judged_on = "language" if "language" in folds else "grouped"  # the most honest level this data set allows
 card = {
