@@ -12,7 +12,8 @@ load        ``load_dataset("synthetic", ...)``: manifest read and validated
 features    notebook 03 (extraction with an empty cache, the truth checks, the mel images)
 eda         notebook 04
 modeling    notebook 05
-predict     notebook 06
+learned     notebook 06 (speaker embedding, small CNN)
+predict     notebook 07
 ==========  ==================================================================================
 
 Printed and written (``--out``): seconds, milliseconds per clip and peak MB per stage and
@@ -36,8 +37,9 @@ import threading
 import time
 from pathlib import Path
 
-STAGES = ("generate", "load", "features", "eda", "modeling", "predict")
-NOTEBOOK_OF = {"features": "03_features", "eda": "04_eda", "modeling": "05_modeling", "predict": "06_predict"}
+STAGES = ("generate", "load", "features", "eda", "modeling", "learned", "predict")
+NOTEBOOK_OF = {"features": "03_features", "eda": "04_eda", "modeling": "05_modeling", "learned": "06_learned_representations",
+               "predict": "07_predict"}
 CLIPS_PER_SPEAKER = 5
 
 
