@@ -123,11 +123,14 @@ class SkewLog(_ColumnwiseTransformer):
         if self.threshold is None or len(X) < 3:
             self.columns_ = np.zeros(X.shape[1], dtype=bool)
             return self
+        known = ~np.isnan(X)  # moments of the known values (nanmean and friends, without their copies)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.nanmean(X, axis=0)
-            sd = np.nanstd(X, axis=0)
-            skew = np.nanmean(((X - mean) / np.where(sd > 0, sd, np.inf)) ** 3, axis=0)
-            minimum = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0)
+            n = known.sum(axis=0)
+            d = np.where(known, X - np.where(known, X, 0.0).sum(axis=0) / n, 0.0)
+            d2 = d * d
+            sd = np.sqrt(d2.sum(axis=0) / n)
+            skew = (d2 * d).sum(axis=0) / n / np.where(sd > 0, sd, np.inf) ** 3
+            minimum = np.where(known, X, np.inf).min(axis=0)
         self.columns_ = (skew > self.threshold) & (minimum >= 0) & np.isfinite(minimum)
         return self
 

@@ -111,6 +111,35 @@ def test_nested_cv_chooses_per_outer_fold_from_inner_grouped_cv():
     assert result.clip.uar > 0.4 and result.proba.shape == (len(df), 3)
 
 
+@pytest.mark.parametrize("model", ["lr", "svm"])
+def test_the_inner_search_is_what_grid_search_cv_computes(model):
+    """levels' inner search fits the preprocessing once per inner fold: the same choice,
+    inner score and test probabilities as GridSearchCV refitting everything per C."""
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
+
+    from helpers.levels import _inner_search
+    from helpers.models import SpeakerBalanced, make_model
+
+    df = multilingual(n_speakers=60, n_languages=3, seed=4)
+    df["f3"] = np.exp(df["f2"])  # skewed: the log step picks it, so every step does something
+    df.loc[::7, "f1"] = np.nan  # the imputer too
+    X, y, g = df[["f1", "f2", "f3"]].to_numpy(), df["age_group"].to_numpy(), df["speaker"].to_numpy()
+    train, test = np.arange(len(df))[g != "s001"], np.arange(len(df))[g == "s001"]
+    key = "estimator__model__C" if model == "lr" else "estimator__model__estimator__C"
+    grid = {key: [0.001, 0.1, 10.0]}
+    score, C, classes, proba = _inner_search(model, 3, grid, 3, X, y, g, train, test)
+    search = GridSearchCV(SpeakerBalanced(make_model(model, seed=3)), grid, scoring="balanced_accuracy",
+                          cv=StratifiedGroupKFold(3, shuffle=True, random_state=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        search.fit(X[train], y[train], groups=g[train], speakers=g[train])
+    assert score == search.best_score_ and C == search.best_params_[key]
+    assert list(classes) == list(search.classes_)
+    assert np.array_equal(proba, search.predict_proba(X[test]))
+
+
 def test_folds_in_parallel_processes_give_the_same_result_as_one():
     from helpers.evaluation import evaluate_cv
     from helpers.models import make_model
