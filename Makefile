@@ -23,6 +23,8 @@ DATA_DIR ?=
 PARAMS ?=
 OUT ?=
 JOBS ?= 2
+# notebooks run at once where one does not read another's outputs (workbook.runner.NEEDS); 1: in order
+PARALLEL ?= 2
 # make test runs the suite in this many processes (pytest-xdist; 0 runs it in one). On 2 cores,
 # 3 processes were slower than 2 (11 min 40 s against 11 min 0 s on a clean clone, 2026-12-07).
 TEST_WORKERS ?= 2
@@ -51,7 +53,7 @@ setup: $(STAMP)
 
 run: setup
 	$(PY) -m workbook run --dataset "$(DATASET)" $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
-		$(if $(OUT),--out "$(OUT)") --params "$(PARAMS)" --jobs $(JOBS)
+		$(if $(OUT),--out "$(OUT)") --params "$(PARAMS)" --jobs $(JOBS) --parallel $(PARALLEL)
 
 # The notebooks run under nbval on a small corpus they generate (tests/conftest.py); the
 # unit tests build their own tiny corpora: no default corpus is needed.

@@ -461,6 +461,18 @@ def test_metrics_file_merges_sections_and_is_deterministic(tmp_path):
     json.loads(first)
 
 
+def test_metrics_sections_written_at_once_by_several_processes_are_all_kept(tmp_path):
+    """Notebooks run side by side (04 and 05) update metrics.json at the same time: none is lost."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from workbook.metrics_json import read_metrics, update_metrics
+
+    sections = [f"s{i}" for i in range(12)]
+    with ProcessPoolExecutor(4) as pool:
+        list(pool.map(update_metrics, [tmp_path] * len(sections), sections, [{"i": i} for i in range(len(sections))]))
+    assert read_metrics(tmp_path) == {s: {"i": i} for i, s in enumerate(sections)}
+
+
 def test_model_plots_return_what_they_drew(table):
     import matplotlib.pyplot as plt
 

@@ -69,6 +69,29 @@ def test_run_executes_in_order_and_records_failures(tmp_path, monkeypatch):
     assert "outputs (executed .ipynb and .html)" in lines[-1]
 
 
+def test_notebooks_that_do_not_read_each_other_run_side_by_side(tmp_path, monkeypatch):
+    """NEEDS decides the order: 02 reads nothing and runs beside 01; 03 reads 01 and waits for it
+    (not for 02); 04 is not listed, so it waits for everything before it."""
+    import workbook.runner as runner
+
+    monkeypatch.setenv("WORKBOOK_OUTPUTS", str(tmp_path / "outputs"))
+    for name, needs in (("01_a", ()), ("02_b", ()), ("03_c", ("01_a",))):
+        monkeypatch.setitem(runner.NEEDS, name, needs)
+    body = ("import pathlib, time\nstart = time.time()\ntime.sleep({sleep})\n"
+            "pathlib.Path(output_dir, '{name}.txt').write_text(f'{{start}} {{time.time()}}')")
+    nbs = [make_notebook(tmp_path / f"{name}.ipynb", "output_dir = None", body.format(sleep=sleep, name=name))
+           for name, sleep in (("01_a", 2), ("02_b", 6), ("03_c", 0), ("04_d", 0))]
+    runs = run_notebooks(dataset="custom", notebooks=nbs, html=False, echo=lambda line: None, parallel=2)
+    assert [r.status for r in runs] == ["ok"] * 4
+    out = tmp_path / "outputs" / "custom"
+    (a0, a1), (b0, b1), (c0, _), (d0, _) = (map(float, (out / f"{nb.stem}.txt").read_text().split()) for nb in nbs)
+    assert b0 < a1  # 01 and 02 ran at the same time
+    assert a1 <= c0 < b1  # 03 started after 01 finished, while 02 was still running
+    assert d0 >= max(b1, a1)  # an unlisted notebook waits for every one before it
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["parallel"] == 2 and summary["wall_seconds"] < sum(r.seconds for r in runs)
+
+
 def test_cli_refuses_unknown_parameter():
     proc = subprocess.run(
         [sys.executable, "-m", "workbook", "run", "--params", "n_speakers=40 colour=blue"],

@@ -39,7 +39,7 @@ __all__ = ["main"]
 
 def _run(args) -> int:
     runs = run_notebooks(dataset=args.dataset, data_dir=args.data_dir, params=parse_params(args.params),
-                         out_dir=args.out, n_jobs=args.jobs, cell_timeout_s=args.cell_timeout)
+                         out_dir=args.out, n_jobs=args.jobs, cell_timeout_s=args.cell_timeout, parallel=args.parallel)
     return 0 if all(r.status == "ok" for r in runs) else 1
 
 
@@ -77,7 +77,8 @@ def _features(args) -> int:
         families = [f.strip() for f in args.families.split(",") if f.strip()]
         result = extract_features(data, families=families, cleaning=cleaning, n_jobs=args.jobs, backend=args.backend,
                                   scheduler=args.scheduler, cache_dir=args.cache_dir, progress=progress,
-                                  retry_failed=args.retry_failed, pitch_method=args.tracker, sr=args.sr)
+                                  retry_failed=args.retry_failed, pitch_method=args.tracker, sr=args.sr,
+                                  mel_images=args.mel_images)  # in the same pass: each file decoded and cleaned once
     except (ValueError, FileNotFoundError, RuntimeError) as exc:  # ParameterError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -130,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--params", default="", help='notebook parameters, e.g. "n_speakers=40 seed=3"')
     run.add_argument("--out", default=None, help="output folder (default: outputs/<dataset>/)")
     run.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    run.add_argument("--parallel", type=int, default=2,
+                     help="notebooks run at once where one does not read another's outputs (default: 2; 1: in order)")
     run.add_argument("--cell-timeout", type=int, default=900, help="seconds one cell may run (default: 900)")
     run.set_defaults(func=_run)
 

@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 __all__ = ["update_metrics"]
 
@@ -56,14 +57,18 @@ def read_metrics(folder: str | Path) -> dict:
 def update_metrics(folder: str | Path, section: str, values: dict) -> Path:
     """Replace one section of ``folder/metrics.json`` with ``values``; keep the other sections.
 
+    Safe when several notebooks update the same file at once (a lock file beside it).
+
     Notebook: 04_eda, 05_modeling
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    doc = read_metrics(folder)
-    doc[section] = _clean(values)
     path = folder / _METRICS_FILENAME
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    cleaned = _clean(values)
+    with FileLock(path.with_suffix(".json.lock"), timeout=60):  # notebooks run side by side (workbook.runner)
+        doc = read_metrics(folder)
+        doc[section] = cleaned
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        tmp.replace(path)
     return path

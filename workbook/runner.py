@@ -1,8 +1,8 @@
 """Run every notebook headless with papermill, with checked parameters.
 
 :func:`run_notebooks` (``python -m workbook run``, ``make run``) executes the numbered notebooks
-in order into ``outputs/<dataset>/`` as executed ``.ipynb`` plus HTML. Parameters go into each
-notebook's ``parameters`` cell; one that no notebook declares is refused with the list of
+into ``outputs/<dataset>/`` as executed ``.ipynb`` plus HTML, two at a time where one does not
+read what the other writes (:data:`NEEDS`). Parameters go into each notebook's ``parameters`` cell; one that no notebook declares is refused with the list of
 valid ones (papermill would inject it silently).
 
 Notebook: all of them (this is how they run headless).
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,12 +30,24 @@ from nbconvert import HTMLExporter
 from workbook.datasets import load_synthetic
 from workbook.paths import notebooks_dir, run_output_dir
 
-__all__ = ["ParameterError", "parse_params", "refresh_notebooks", "run_notebooks"]
+__all__ = ["NEEDS", "ParameterError", "parse_params", "refresh_notebooks", "run_notebooks"]
 
 #: Parameters the runner itself sets from its own options.
 _RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")
-#: The one kernel warning kept out of the terminal (a local kernel on loopback; nothing to act on).
-_TRANSPORT_WARNING = b"running over TCP without encryption"
+#: Kernel messages kept out of the terminal: a local kernel on loopback, and the interrupt that
+#: jupyter_client sends every kernel when it shuts it down (logged or not, depending on timing).
+_QUIET_LINES = (b"running over TCP without encryption", b"KeyboardInterrupt caught in kernel")
+#: The notebooks whose outputs each notebook reads (run it after they finished). A notebook not
+#: listed here waits for every notebook before it.
+NEEDS = {
+    "01_signal_anatomy": (),
+    "02_cleaning": (),
+    "03_features": ("02_cleaning",),  # cleaning.json
+    "04_eda": ("03_features",),  # features.parquet, mel images
+    "05_modeling": ("03_features",),
+    "06_learned_representations": ("05_modeling",),  # model/, which it may replace
+    "07_predict": ("06_learned_representations",),  # model/
+}
 #: In the headless kernel, tqdm.auto's bars are plain text, so papermill forwards them to stderr.
 _TEXT_TQDM = "--IPKernelApp.exec_lines=['import tqdm.auto, tqdm.std; tqdm.auto.tqdm = tqdm.std.tqdm']"
 
@@ -50,7 +63,7 @@ class _QuietKernelManager(AsyncKernelManager):
 def _forward_stderr(pipe) -> None:
     try:
         for line in iter(pipe.readline, b""):
-            if _TRANSPORT_WARNING not in line:
+            if not any(quiet in line for quiet in _QUIET_LINES):
                 sys.stderr.buffer.write(line)
                 sys.stderr.flush()
     except (OSError, ValueError):  # the pipe was closed at kernel shutdown
@@ -117,6 +130,16 @@ def check_parameters(params: dict, notebooks: list[Path]) -> dict[Path, dict]:
     return {nb: {k: v for k, v in params.items() if k in declared[nb]} for nb in notebooks}
 
 
+def _prerequisites(notebooks: list[Path]) -> dict[Path, list[Path]]:
+    """Per notebook, the notebooks of this run it must wait for (:data:`NEEDS`)."""
+    needs = {}
+    for i, nb in enumerate(notebooks):
+        before = notebooks[:i]
+        listed = NEEDS.get(nb.stem)
+        needs[nb] = before if listed is None else [p for p in before if p.stem in listed]
+    return needs
+
+
 def _export_html(executed: Path) -> Path:
     """Write an HTML copy of an executed notebook beside it."""
     body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(executed), as_version=4))
@@ -149,14 +172,17 @@ def run_notebooks(
     notebooks: list[Path] | None = None,
     html: bool = True,
     cell_timeout_s: int = 900,
+    parallel: int = 2,
     echo=print,
 ) -> list[NotebookRun]:
-    """Execute the notebooks in order; return one :class:`NotebookRun` per notebook.
+    """Execute the notebooks; return one :class:`NotebookRun` per notebook, in notebook order.
 
-    The synthetic corpus is generated first if it is missing (other data sets are loaded by
-    the notebooks). A failing notebook is recorded and the rest still run; a cell that runs
-    longer than ``cell_timeout_s`` fails its notebook, naming the cell. A bar per notebook shows
-    cells done of total and elapsed time; the kernel's stderr (tqdm bars) comes through.
+    Up to ``parallel`` notebooks run at once, each as soon as the ones it reads from
+    (:data:`NEEDS`) have finished (``parallel=1``: one after another, in order). The synthetic
+    corpus is generated first if it is missing (other data sets are loaded by the notebooks).
+    A failing notebook is recorded and the rest still run; a cell that runs longer than
+    ``cell_timeout_s`` fails its notebook, naming the cell. A bar per notebook shows cells done
+    of total and elapsed time; the kernel's stderr (tqdm bars) comes through.
     """
     params = dict(params or {})
     clash = sorted(set(params) & set(_RUNNER_PARAMETERS))
@@ -176,8 +202,7 @@ def run_notebooks(
         load_synthetic(data_dir, n_jobs=n_jobs, **sizes, **params.get("dataset_params", {}))
     echo(f"data set {dataset!r} ready in {time.perf_counter() - t0:.1f} s")
 
-    runs: list[NotebookRun] = []
-    for nb in notebooks:
+    def run_one(nb: Path) -> NotebookRun:
         declared = _declared_parameters(nb)
         injected = {k: v for k, v in full.items() if k in declared}
         target = out / nb.name
@@ -195,23 +220,38 @@ def run_notebooks(
         if error:
             echo(f"{nb.name} FAILED: {error}")
         html_path = str(_export_html(target)) if html and target.exists() else None
-        runs.append(NotebookRun(nb.name, status, time.perf_counter() - start, str(target), html_path, error))
+        return NotebookRun(nb.name, status, time.perf_counter() - start, str(target), html_path, error)
+
+    needs, started = _prerequisites(notebooks), time.perf_counter()
+    done: dict[Path, NotebookRun] = {}
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        while len(done) < len(notebooks):
+            for nb in notebooks:  # start what is ready, in notebook order, while a slot is free
+                if len(running) < max(1, parallel) and nb not in done and nb not in running.values() \
+                        and all(n in done for n in needs[nb]):
+                    running[pool.submit(run_one, nb)] = nb
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done[running.pop(future)] = future.result()
+    runs, wall = [done[nb] for nb in notebooks], time.perf_counter() - started
 
     summary = {"dataset": dataset, "data_dir": data_dir, "parameters": {k: v for k, v in full.items() if k != "output_dir"},
-               "notebooks": [asdict(r) for r in runs]}
+               "parallel": parallel, "wall_seconds": round(wall, 1), "notebooks": [asdict(r) for r in runs]}
     (out / "run_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    echo(_format_summary(runs, out))
+    echo(_format_summary(runs, out, wall))
     return runs
 
 
-def _format_summary(runs: list[NotebookRun], out: Path) -> str:
+def _format_summary(runs: list[NotebookRun], out: Path, wall: float) -> str:
     width = max(len(r.notebook) for r in runs)
     lines = ["", f"{'notebook':{width}s}  status   seconds"]
     for r in runs:
         lines.append(f"{r.notebook:{width}s}  {r.status:7s} {r.seconds:8.1f}")
         if r.error:
             lines.append(f"{'':{width}s}  -> {r.error}")
-    lines.append(f"{'total':{width}s}  {'':7s} {sum(r.seconds for r in runs):8.1f}")
+    lines.append(f"{'sum':{width}s}  {'':7s} {sum(r.seconds for r in runs):8.1f}")
+    lines.append(f"{'wall':{width}s}  {'':7s} {wall:8.1f}   (notebooks that do not depend on each other run side by side)")
     lines.append(f"outputs (executed .ipynb and .html): {out}")
     return "\n".join(lines)
 
