@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from functools import cache, cached_property
 from typing import Callable, Iterable
 
+import librosa
 import numpy as np
 import parselmouth
 
@@ -40,7 +41,7 @@ from helpers.rhythm import intensity_db, rhythm_features
 from helpers.spectral_features import spectral_features
 from helpers.voice import voice_features
 
-__all__ = ["FAMILY_PREFIX", "FAMILY_SETS", "RECORDING_FAMILIES", "FeatureDependencyError", "FeatureParams",
+__all__ = ["FAMILY_PREFIX", "FAMILY_SETS", "RECORDING_FAMILIES", "FeatureDependencyError", "FeatureParams", "mel_image",
            "check_egemaps", "speaker_encoder", "compute_features", "resolve_families"]
 
 #: Column prefix of each family.
@@ -265,3 +266,15 @@ def compute_features(
             continue
         values.update({FAMILY_PREFIX[fam] + k: float(v) for k, v in result.items()})
     return values, errors
+
+
+def mel_image(y: np.ndarray, sr: int, *, duration_s: float = 3.0, n_mels: int = 128, n_fft: int = 2048,
+              hop_length: int = 512, floor_db: float = -100.0) -> np.ndarray:
+    """Log-mel image of ``y`` (``sr`` in Hz): float32 ``(n_mels, 1 + samples // hop_length)`` in dB
+    (ref 1.0, floored at ``floor_db``), the clip first cut or zero-padded to ``duration_s`` s.
+
+    Notebook: 03_features
+    """
+    x = librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=int(round(duration_s * sr)))
+    power = librosa.feature.melspectrogram(y=x, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+    return librosa.power_to_db(power, ref=1.0, amin=10 ** (floor_db / 10), top_db=None).astype(np.float32)

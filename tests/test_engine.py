@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 
 from helpers.audio import save_audio
+from helpers.features import mel_image
 from workbook.cli import main as cli_main
 from workbook.engine import extract_features, read_features, write_outputs
-from workbook.mel_images import extract_mel_images, mel_image, read_mel_images
+from workbook.mel_images import extract_mel_images, read_mel_images
 
 SR = 16000
 FAMILIES = ("original", "spectral", "voice", "rhythm")
@@ -222,6 +223,41 @@ def test_outputs_round_trip_and_mel_images(corpus, tmp_path):
     again = extract_mel_images(paths, tmp_path / "out2", cache_dir=tmp_path / "cache", n_jobs=1, progress=False)
     assert again.stats.n_computed == 0
     assert np.array_equal(np.load(again.path), np.asarray(images))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_mel_images_in_the_feature_pass_are_the_ones_a_second_pass_makes(corpus, tmp_path, n_jobs):
+    """extract_features(mel_images=True) decodes and cleans each file once for both: the same
+    features, the same images and the same failures as two passes, and the images' own call
+    then computes nothing."""
+    paths = list(corpus["manifest"]["path"]) + [str(p) for p in corpus["bad"].values()]
+    kw = {"families": "original", "cleaning": "gentle", "n_jobs": n_jobs}
+    one = run(paths, tmp_path / "one", mel_images=True, **kw)
+    mel_one = extract_mel_images(paths, tmp_path / "out1", cleaning="gentle", cache_dir=tmp_path / "one", n_jobs=1,
+                                 progress=False)
+    assert one.stats.n_computed == len(paths)  # the bad files too: their failures are cached
+    assert mel_one.stats.n_computed == 0 and mel_one.stats.n_cached == mel_one.stats.n_unique
+    two = run(paths, tmp_path / "two", **kw)
+    mel_two = extract_mel_images(paths, tmp_path / "out2", cleaning="gentle", cache_dir=tmp_path / "two", n_jobs=1,
+                                 progress=False)
+    assert mel_two.stats.n_computed > 0
+    pd.testing.assert_frame_equal(one.features, two.features)
+    pd.testing.assert_frame_equal(one.errors, two.errors)
+    pd.testing.assert_frame_equal(mel_one.errors, mel_two.errors)
+    assert np.array_equal(mel_one.load(), mel_two.load())
+    # features cached, images not: the second pass computes only the images
+    partial = extract_mel_images(paths, tmp_path / "out3", cleaning="gentle", cache_dir=tmp_path / "two", n_jobs=1,
+                                 progress=False)
+    assert partial.stats.n_computed == 0
+    # a new family, the images cached: the images are not computed again
+    shards = sorted(p.name for p in (tmp_path / "two").glob("melimages-*/*"))
+    assert run(paths, tmp_path / "two", mel_images=True, **{**kw, "families": "spectral"}).stats.n_computed == len(paths)
+    assert sorted(p.name for p in (tmp_path / "two").glob("melimages-*/*")) == shards
+    with pytest.raises(ValueError, match="load, clean and check alike"):
+        from workbook.engine import make_feature_job, run_job
+        from workbook.engine import _MelImageJob
+
+        run_job(pd.DataFrame({"path": paths}), make_feature_job("original"), also=(_MelImageJob(sr=8000),))
 
 
 def test_cli_writes_the_table_and_reports_failures(corpus, tmp_path, capsys):

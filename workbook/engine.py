@@ -23,10 +23,10 @@ from tqdm.auto import tqdm
 
 from helpers.cleaning import CLEANING_VERSION, resolve_cleaning
 from helpers.features import (FAMILY_PREFIX, RECORDING_FAMILIES, FeatureParams, check_egemaps, compute_features,
-                             resolve_families, speaker_encoder)
+                             mel_image, resolve_families, speaker_encoder)
 from workbook.cache import KEY, ShardStore, content_sha1, spec_key
 from workbook.paths import data_root
-from workbook.workers import BACKENDS, Job, compute_rows
+from workbook.workers import BACKENDS, Job, compute_rows, same_front
 
 __all__ = ["FEATURE_CODE_VERSION", "extract_features", "read_features", "write_outputs"]
 
@@ -150,12 +150,16 @@ def run_job(
     retry_failed: bool = False,
     on_shard: Callable[[Path, int], None] | None = None,
     desc: str = "features",
+    also: Sequence[Job] = (),
 ) -> tuple[pd.DataFrame, ShardStore, pd.DataFrame, RunStats]:
     """Run ``job`` on every file of ``manifest`` (a DataFrame with ``path``) through the cache.
 
     Returns ``(keys, store, errors, stats)``: ``keys`` has one row per readable file
     (``path``, ``content_sha1``, ``_status`` "ok" or "failed"), ``store`` holds the computed
-    rows, ``errors`` is the error table (``path``, ``stage``, ``error``).
+    rows, ``errors`` is the error table (``path``, ``stage``, ``error``). ``also``: more jobs
+    that load, clean and check files alike (:func:`workbook.workers.same_front`), computed in
+    the same pass (each file decoded and cleaned once) into their own caches, where a later
+    ``run_job`` of that job finds them.
 
     Notebook: 03_features
     """
@@ -165,46 +169,64 @@ def run_job(
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if n_jobs is None or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive number of workers, got {n_jobs!r}")
+    jobs = (job, *also)
+    if not same_front(jobs):
+        raise ValueError("jobs run in one pass must load, clean and check alike (sr, cleaning, min_duration_s, "
+                         "silence_dbfs); run them separately")
     t0 = time.perf_counter()
     cache_dir = Path(cache_dir) if cache_dir is not None else data_root() / "cache" / "features"
-    description = _describe(job)
-    store = ShardStore(cache_dir / f"{job.kind}-{spec_key(description)}", description)
+    stores = [ShardStore(cache_dir / f"{j.kind}-{spec_key(_describe(j))}", _describe(j)) for j in jobs]
+    store = stores[0]
     keys, read_errors = _content_keys(manifest["path"])
 
-    cached = store.read(columns=["_status"])
-    present = set(cached.loc[cached["_status"] == "ok", KEY] if retry_failed else cached[KEY])
-    todo = keys[~keys[KEY].isin(present)].drop_duplicates(KEY)  # one task per content: its first path
-    tasks = list(zip(todo["path"], todo[KEY]))
+    unique = keys.drop_duplicates(KEY)  # one task per content: its first path
+    missing = []  # per job: does each unique file still need it?
+    for st in stores:
+        cached = st.read(columns=["_status"])
+        present = set(cached.loc[cached["_status"] == "ok", KEY] if retry_failed else cached[KEY])
+        missing.append(~unique[KEY].isin(present).to_numpy())
+    missing = np.array(missing).reshape(len(jobs), len(unique))
     stats = RunStats(n_files=len(manifest), n_unique=keys[KEY].nunique(), backend=backend, n_jobs=n_jobs)
-    stats.n_cached = stats.n_unique - len(tasks)
+    stats.n_cached = int((~missing.any(axis=0)).sum())
+    passes = {}  # the jobs a file needs -> its tasks; usually one pass (all of them, or only the missing job)
+    for i, need in enumerate(missing.T):
+        if need.any():
+            passes.setdefault(tuple(np.flatnonzero(need)), []).append((unique["path"].iat[i], unique[KEY].iat[i]))
 
-    if tasks:
-        results = compute_rows(tasks, job, backend=backend, n_jobs=n_jobs, scheduler=scheduler)
-        bar = tqdm(total=stats.n_unique, initial=stats.n_cached, desc=desc, unit="file", disable=not progress, smoothing=0.1)
-        buffer: list[dict] = []
-        last_flush = time.monotonic()
-
-        def flush():
-            nonlocal buffer, last_flush
-            if buffer:
-                shard, buffer = store.write(buffer), []
-                if on_shard is not None:
-                    on_shard(shard, stats.n_computed)
+    bar = tqdm(total=stats.n_unique, initial=stats.n_cached, desc=desc, unit="file", disable=not progress or not passes,
+               smoothing=0.1)
+    try:
+        for which, tasks in passes.items():
+            results = compute_rows(tasks, tuple(jobs[i] for i in which), backend=backend, n_jobs=n_jobs, scheduler=scheduler)
+            buffers: dict[int, list[dict]] = {i: [] for i in which}
             last_flush = time.monotonic()
 
-        try:
-            for row in results:
-                buffer.append(row)
-                stats.n_computed += 1
-                if np.isfinite(row.get("_loaded_s", np.nan)):
-                    stats.computed_audio_s += float(row["_loaded_s"])
-                bar.update(1)
-                if len(buffer) >= shard_size or time.monotonic() - last_flush > flush_every_s:
-                    flush()
-        finally:
-            flush()  # keep what is done, also on KeyboardInterrupt
-            bar.close()
-    store.compact()
+            def flush():
+                nonlocal last_flush
+                for i, buffer in buffers.items():
+                    if buffer:
+                        shard = stores[i].write(buffer)
+                        buffer.clear()
+                        if on_shard is not None and i == 0:
+                            on_shard(shard, stats.n_computed)
+                last_flush = time.monotonic()
+
+            try:
+                for rows in results:
+                    for i, row in zip(which, rows):
+                        buffers[i].append(row)
+                    stats.n_computed += 1
+                    if np.isfinite(rows[0].get("_loaded_s", np.nan)):
+                        stats.computed_audio_s += float(rows[0]["_loaded_s"])
+                    bar.update(1)
+                    if max(len(b) for b in buffers.values()) >= shard_size or time.monotonic() - last_flush > flush_every_s:
+                        flush()
+            finally:
+                flush()  # keep what is done, also on KeyboardInterrupt
+    finally:
+        bar.close()
+    for st in stores:
+        st.compact()
 
     status = store.read(keys[KEY].unique(), columns=["_status", "_errors"])
     keys = keys.merge(status[[KEY, "_status"]], on=KEY, how="left")
@@ -259,6 +281,24 @@ class _FeatureJob(Job):
         return compute_features(y, sr, self.families, self.params, recording=recording)
 
 
+@dataclass
+class _MelImageJob(Job):
+    """Engine job: one mel image per file, stored as float32 bytes in the cache."""
+
+    duration_s: float = 3.0
+    n_mels: int = 128
+    n_fft: int = 2048
+    hop_length: int = 512
+    floor_db: float = -100.0
+
+    kind = "melimages"
+
+    def compute(self, y, sr):
+        img = mel_image(y, sr, duration_s=self.duration_s, n_mels=self.n_mels, n_fft=self.n_fft,
+                        hop_length=self.hop_length, floor_db=self.floor_db)
+        return {"mel": img.tobytes(), "n_mels": float(img.shape[0]), "n_frames": float(img.shape[1])}, []
+
+
 def make_feature_job(families="full", cleaning=None, params: FeatureParams | None = None, **param_overrides) -> Job:
     """The engine job for these families, cleaning and parameters, checked now (a bad choice
     fails at once rather than on every file).
@@ -293,6 +333,7 @@ def extract_features(
     retry_failed: bool = False,
     shard_size: int = 64,
     on_shard: Callable[[Path, int], None] | None = None,
+    mel_images: bool = False,
     **param_overrides,
 ) -> ExtractionResult:
     """Features of every file in ``data`` (a manifest, a LoadedDataset or a list of paths),
@@ -308,14 +349,21 @@ def extract_features(
     joined to the features ("all", or None for none). ``retry_failed``: recompute files whose
     cached attempt failed. ``shard_size``: files per cache shard (a killed run loses at most
     one shard or 30 s of work); ``on_shard(path, n_done)`` is called after each shard.
+    ``mel_images``: also compute the mel images of :func:`workbook.mel_images.extract_mel_images`
+    (its default size, this cleaning and rate) in the same pass, so each file is decoded and
+    cleaned once; they go to the cache, where ``extract_mel_images`` then finds them.
 
     Notebook: 03_features
     """
     manifest = as_manifest(data)
     job = make_feature_job(families, cleaning, params, **param_overrides)
+    also = ()
+    if mel_images:
+        also = (_MelImageJob(sr=job.sr, cleaning=job.cleaning, min_duration_s=job.min_duration_s,
+                             silence_dbfs=job.silence_dbfs),)
     keys, store, errors, stats = run_job(
         manifest, job, n_jobs=n_jobs, backend=backend, scheduler=scheduler, cache_dir=cache_dir,
-        shard_size=shard_size, progress=progress, retry_failed=retry_failed, on_shard=on_shard,
+        shard_size=shard_size, progress=progress, retry_failed=retry_failed, on_shard=on_shard, also=also,
     )
     ok = keys[keys["_status"] == "ok"]
     rows = store.read(ok[KEY].unique())

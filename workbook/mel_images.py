@@ -1,7 +1,7 @@
 """Fixed-length log-mel "images" of every clip (section 4.3 of the original analysis).
 
 Each clip becomes a ``(128, 94)`` float32 array: 3 s at 16 kHz (cut, or padded with silence),
-a 128-band mel power spectrogram (FFT 2048, hop 512, as the original) in dB with ``ref=1.0``
+a 128-band mel power spectrogram (FFT 2048, hop 512, as the original; :func:`helpers.features.mel_image`) in dB with ``ref=1.0``
 (the same scale for every clip), floored at -100 dB. They go through the engine (cached,
 parallel) into one ``.npy`` read back memory-mapped, with an index table (Parquet).
 
@@ -15,47 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-import librosa
 import numpy as np
 import pandas as pd
 
 from workbook.cache import KEY
-from workbook.engine import DEFAULT_MANIFEST_COLUMNS, RunStats, as_manifest, resolve_cleaning_params, run_job
-from workbook.workers import Job
+from workbook.engine import DEFAULT_MANIFEST_COLUMNS, RunStats, _MelImageJob, as_manifest, resolve_cleaning_params, run_job
 
 __all__ = ["extract_mel_images", "read_mel_images"]
 
 _MEL_IMAGES_FILE, _MEL_INDEX_FILE = "mel_images.npy", "mel_images_index.parquet"
-
-
-def mel_image(y: np.ndarray, sr: int, *, duration_s: float = 3.0, n_mels: int = 128, n_fft: int = 2048,
-              hop_length: int = 512, floor_db: float = -100.0) -> np.ndarray:
-    """Log-mel image of ``y`` (``sr`` in Hz): float32 ``(n_mels, 1 + samples // hop_length)`` in dB
-    (ref 1.0, floored at ``floor_db``), the clip first cut or zero-padded to ``duration_s`` s.
-
-    Notebook: 03_features
-    """
-    x = librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=int(round(duration_s * sr)))
-    power = librosa.feature.melspectrogram(y=x, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
-    return librosa.power_to_db(power, ref=1.0, amin=10 ** (floor_db / 10), top_db=None).astype(np.float32)
-
-
-@dataclass
-class _MelImageJob(Job):
-    """Engine job: one mel image per file, stored as float32 bytes in the cache."""
-
-    duration_s: float = 3.0
-    n_mels: int = 128
-    n_fft: int = 2048
-    hop_length: int = 512
-    floor_db: float = -100.0
-
-    kind = "melimages"
-
-    def compute(self, y, sr):
-        img = mel_image(y, sr, duration_s=self.duration_s, n_mels=self.n_mels, n_fft=self.n_fft,
-                        hop_length=self.hop_length, floor_db=self.floor_db)
-        return {"mel": img.tobytes(), "n_mels": float(img.shape[0]), "n_frames": float(img.shape[1])}, []
 
 
 @dataclass
@@ -91,7 +59,7 @@ def extract_mel_images(
     manifest_columns: Sequence[str] | None = DEFAULT_MANIFEST_COLUMNS,
     progress: bool = True,
 ) -> MelImages:
-    """Mel images (:func:`mel_image`) of every clip in ``data``, written to
+    """Mel images (:func:`helpers.features.mel_image`) of every clip in ``data``, written to
     ``out_dir/mel_images.npy`` with an index ``out_dir/mel_images_index.parquet`` (columns
     ``row``, ``path`` and the manifest columns). Files that fail (unreadable, silent, too
     short) are left out and listed in ``errors``. The ``.npy`` is filled shard by shard as a

@@ -77,8 +77,9 @@ class _StepFailed(Exception):
         self.stage, self.message = stage, message
 
 
-def _steps(path: str, job: Job, row: dict) -> tuple[dict, list]:
-    """Load, clean, check and compute one file; raise :class:`_StepFailed` at the first failure."""
+def _front(path: str, job: Job, row: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """Load, clean and check one file: ``(clip, recording, sr)``, the clip cleaned and the
+    recording as loaded; raise :class:`_StepFailed` at the first failure."""
     try:
         minutes = audio_info(path)["duration_s"] / 60
         if minutes > MAX_DURATION_S / 60:
@@ -109,39 +110,57 @@ def _steps(path: str, job: Job, row: dict) -> tuple[dict, list]:
     peak_db = 20 * np.log10(peak) if peak > 0 else -np.inf
     if peak_db < job.silence_dbfs:
         raise _StepFailed("check", f"silent: peak level {peak_db:.0f} dBFS is below {job.silence_dbfs:.0f} dBFS")
-    try:
-        return job.compute(y, sr, recording=recording) if job.reads_recording else job.compute(y, sr)
-    except Exception as exc:
-        raise _StepFailed(job.kind, f"{type(exc).__name__}: {exc}") from exc
+    return y, recording, sr
 
 
-def process_file(path: str, content_key: str, job: Job) -> dict:
+def same_front(jobs) -> bool:
+    """Whether jobs load, clean and check files alike (rate, cleaning, checks): one pass can serve them all.
+
+    Notebook: 03_features (through :mod:`workbook.engine`)
+    """
+    fronts = {(j.sr, json.dumps(j.cleaning, sort_keys=True, default=str), j.min_duration_s, j.silence_dbfs) for j in jobs}
+    return len(fronts) <= 1
+
+
+def process_file(path: str, content_key: str, job: Job | tuple[Job, ...]) -> dict | list[dict]:
     """Run ``job`` on one file and return its cache row (never raises for a bad file).
 
     The row holds ``content_sha1``, ``_status`` ("ok" or "failed"), ``_errors`` (JSON list
     of [stage, message]), ``_loaded_s`` (decoded duration, s), ``_compute_s`` (wall time,
-    s) and the computed values.
+    s) and the computed values. A tuple of jobs that load, clean and check alike
+    (:func:`same_front`) runs on one load and cleaning of the file: a list of rows, one per job.
 
     Notebook: 03_features, 07_predict
     """
+    jobs = job if isinstance(job, tuple) else (job,)
     t0 = time.perf_counter()
-    row: dict[str, Any] = {KEY: content_key, "_status": "ok", "_errors": "", "_loaded_s": math.nan, "_compute_s": math.nan}
+    front: dict[str, Any] = {KEY: content_key, "_status": "ok", "_errors": "", "_loaded_s": math.nan, "_compute_s": math.nan}
     try:
-        values, problems = _steps(path, job, row)
-        row.update(values)
-        errors = [[stage, message] for stage, message in problems]
+        y, recording, sr = _front(path, jobs[0], front)
     except _StepFailed as exc:
-        row["_status"] = "failed"
-        errors = [[exc.stage, exc.message]]
-    row["_errors"] = json.dumps(errors) if errors else ""
-    row["_compute_s"] = time.perf_counter() - t0
-    return row
+        front.update(_status="failed", _errors=json.dumps([[exc.stage, exc.message]]), _compute_s=time.perf_counter() - t0)
+        rows = [dict(front) for _ in jobs]
+        return rows if isinstance(job, tuple) else rows[0]
+    front_s, rows = time.perf_counter() - t0, []
+    for one in jobs:
+        t1, row = time.perf_counter(), dict(front)
+        try:
+            values, problems = one.compute(y, sr, recording=recording) if one.reads_recording else one.compute(y, sr)
+            row.update(values)
+            errors = [[stage, message] for stage, message in problems]
+        except Exception as exc:
+            row["_status"] = "failed"
+            errors = [[one.kind, f"{type(exc).__name__}: {exc}"]]
+        row["_errors"] = json.dumps(errors) if errors else ""
+        row["_compute_s"] = front_s + time.perf_counter() - t1
+        rows.append(row)
+    return rows if isinstance(job, tuple) else rows[0]
 
 
-def compute_rows(tasks: list[tuple[str, str]], job: Job, *, backend: str = "joblib", n_jobs: int = 1,
-                 scheduler=None) -> Iterator[dict]:
-    """The row of :func:`process_file` for each ``(path, content_key)`` task, in the order they
-    finish: on ``n_jobs`` joblib processes (1: in this process) or on the Dask cluster of
+def compute_rows(tasks: list[tuple[str, str]], job: Job | tuple[Job, ...], *, backend: str = "joblib", n_jobs: int = 1,
+                 scheduler=None) -> Iterator[dict | list[dict]]:
+    """The row of :func:`process_file` (a list of rows for a tuple of jobs) for each
+    ``(path, content_key)`` task, in the order they finish: on ``n_jobs`` joblib processes (1: in this process) or on the Dask cluster of
     ``scheduler`` (an address, a Client or a cluster; None: a local one of ``n_jobs`` workers).
 
     Notebook: 03_features
@@ -173,7 +192,7 @@ def _joblib_rows(tasks, job: Job, n_jobs: int) -> Iterator[dict]:
         parallel = _parallel(n_jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size=1)
         try:
             for row in parallel(feed(todo)):
-                done.add(row[KEY])
+                done.add((row[0] if isinstance(row, list) else row)[KEY])
                 yield row
             return
         except BrokenProcessPool:
@@ -193,7 +212,7 @@ def _alone(tasks, job: Job) -> Iterator[dict]:
             try:
                 yield executor.submit(process_file, path, key, job).result()
             except BrokenProcessPool as exc:
-                yield _died(key, exc)
+                yield _died(key, exc, job)
                 executor.shutdown(wait=True)
                 executor = None
     finally:
@@ -201,10 +220,11 @@ def _alone(tasks, job: Job) -> Iterator[dict]:
             executor.shutdown(wait=True)
 
 
-def _died(key: str, exc: Exception) -> dict:
-    """The row of a file whose worker process died while it held it."""
-    return {KEY: key, "_status": "failed", "_errors": json.dumps([["worker", f"worker died, likely out of memory "
-            f"({type(exc).__name__})"]]), "_loaded_s": math.nan, "_compute_s": math.nan}
+def _died(key: str, exc: Exception, job: Job | tuple[Job, ...]) -> dict | list[dict]:
+    """The row of a file whose worker process died while it held it (one per job of a tuple)."""
+    row = {KEY: key, "_status": "failed", "_errors": json.dumps([["worker", f"worker died, likely out of memory "
+           f"({type(exc).__name__})"]]), "_loaded_s": math.nan, "_compute_s": math.nan}
+    return [dict(row) for _ in job] if isinstance(job, tuple) else row
 
 
 def _parallel(n_jobs: int, **kwargs) -> Parallel:
@@ -251,7 +271,7 @@ def _dask_rows(tasks, job: Job, n_jobs: int, scheduler) -> Iterator[dict]:
             try:
                 row = future.result()
             except Exception as exc:  # the worker died (e.g. out of memory)
-                row = _died(key, exc)
+                row = _died(key, exc, job)
             future.release()
             yield row
             task = next(todo, None)
