@@ -42,15 +42,8 @@ def default_synthetic_dir(n_speakers: int, clips_per_speaker: int, seed: int, **
     return data_root() / "synthetic" / name
 
 
-def load_synthetic(
-    data_dir: str | Path | None = None,
-    *,
-    n_speakers: int = 300,
-    clips_per_speaker: int = 5,
-    seed: int = 0,
-    n_jobs: int = 2,
-    **options,
-) -> LoadedDataset:
+def load_synthetic(data_dir: str | Path | None = None, *, n_speakers: int = 300, clips_per_speaker: int = 5,
+                   seed: int = 0, n_jobs: int = 2, **options) -> LoadedDataset:
     """Load the synthetic corpus, generating it first if it is missing or out of date.
 
     ``options`` are further :class:`~workbook.synthetic.corpus.CorpusConfig` fields

@@ -136,22 +136,21 @@ def _error_table(keys: pd.DataFrame, status: pd.DataFrame, read_errors: list[dic
     return pd.DataFrame(records, columns=_ERROR_COLUMNS)
 
 
-def run_job(
-    manifest: pd.DataFrame,
-    job: Job,
-    *,
-    n_jobs: int = 2,
-    backend: str = "joblib",
-    scheduler=None,
-    cache_dir: str | Path | None = None,
-    shard_size: int = 64,
-    flush_every_s: float = 30.0,
-    progress: bool = True,
-    retry_failed: bool = False,
-    on_shard: Callable[[Path, int], None] | None = None,
-    desc: str = "features",
-    also: Sequence[Job] = (),
-) -> tuple[pd.DataFrame, ShardStore, pd.DataFrame, RunStats]:
+def _flush(stores: list[ShardStore], buffers: dict[int, list[dict]], on_shard, n_done: int) -> float:
+    """Write each job's buffered rows as a shard of its store (``on_shard`` hears of the first job's); the time now."""
+    for i, rows in buffers.items():
+        if rows:
+            shard = stores[i].write(rows)
+            rows.clear()
+            if on_shard is not None and i == 0:
+                on_shard(shard, n_done)
+    return time.monotonic()
+
+
+def run_job(manifest: pd.DataFrame, job: Job, *, n_jobs: int = 2, backend: str = "joblib", scheduler=None,
+            cache_dir: str | Path | None = None, shard_size: int = 64, flush_every_s: float = 30.0, progress: bool = True,
+            retry_failed: bool = False, on_shard: Callable[[Path, int], None] | None = None, desc: str = "features",
+            also: Sequence[Job] = ()) -> tuple[pd.DataFrame, ShardStore, pd.DataFrame, RunStats]:
     """Run ``job`` on every file of ``manifest`` (a DataFrame with ``path``) through the cache.
 
     Returns ``(keys, store, errors, stats)``: ``keys`` has one row per readable file
@@ -180,49 +179,33 @@ def run_job(
     keys, read_errors = _content_keys(manifest["path"])
 
     unique = keys.drop_duplicates(KEY)  # one task per content: its first path
-    missing = []  # per job: does each unique file still need it?
-    for st in stores:
+    missing = np.zeros((len(jobs), len(unique)), dtype=bool)  # [job, file]: still to compute
+    for j, st in enumerate(stores):
         cached = st.read(columns=["_status"])
-        present = set(cached.loc[cached["_status"] == "ok", KEY] if retry_failed else cached[KEY])
-        missing.append(~unique[KEY].isin(present).to_numpy())
-    missing = np.array(missing).reshape(len(jobs), len(unique))
+        missing[j] = ~unique[KEY].isin(cached.loc[cached["_status"] == "ok", KEY] if retry_failed else cached[KEY])
     stats = RunStats(n_files=len(manifest), n_unique=keys[KEY].nunique(), backend=backend, n_jobs=n_jobs)
     stats.n_cached = int((~missing.any(axis=0)).sum())
-    passes = {}  # the jobs a file needs -> its tasks; usually one pass (all of them, or only the missing job)
-    for i, need in enumerate(missing.T):
-        if need.any():
-            passes.setdefault(tuple(np.flatnonzero(need)), []).append((unique["path"].iat[i], unique[KEY].iat[i]))
+    passes: dict[tuple, list] = {}  # the jobs a file needs -> its tasks: usually one pass (all, or the one not cached)
+    for i in np.flatnonzero(missing.any(axis=0)):
+        passes.setdefault(tuple(np.flatnonzero(missing[:, i])), []).append((unique["path"].iat[i], unique[KEY].iat[i]))
 
     bar = tqdm(total=stats.n_unique, initial=stats.n_cached, desc=desc, unit="file", disable=not progress or not passes,
                smoothing=0.1)
     try:
         for which, tasks in passes.items():
-            results = compute_rows(tasks, tuple(jobs[i] for i in which), backend=backend, n_jobs=n_jobs, scheduler=scheduler)
-            buffers: dict[int, list[dict]] = {i: [] for i in which}
-            last_flush = time.monotonic()
-
-            def flush():
-                nonlocal last_flush
-                for i, buffer in buffers.items():
-                    if buffer:
-                        shard = stores[i].write(buffer)
-                        buffer.clear()
-                        if on_shard is not None and i == 0:
-                            on_shard(shard, stats.n_computed)
-                last_flush = time.monotonic()
-
+            buffers, last_flush = {i: [] for i in which}, time.monotonic()
             try:
-                for rows in results:
+                for rows in compute_rows(tasks, tuple(jobs[i] for i in which), backend=backend, n_jobs=n_jobs,
+                                         scheduler=scheduler):
                     for i, row in zip(which, rows):
                         buffers[i].append(row)
                     stats.n_computed += 1
-                    if np.isfinite(rows[0].get("_loaded_s", np.nan)):
-                        stats.computed_audio_s += float(rows[0]["_loaded_s"])
+                    stats.computed_audio_s += float(np.nan_to_num(rows[0].get("_loaded_s", np.nan)))
                     bar.update(1)
-                    if max(len(b) for b in buffers.values()) >= shard_size or time.monotonic() - last_flush > flush_every_s:
-                        flush()
+                    if len(buffers[which[0]]) >= shard_size or time.monotonic() - last_flush > flush_every_s:
+                        last_flush = _flush(stores, buffers, on_shard, stats.n_computed)
             finally:
-                flush()  # keep what is done, also on KeyboardInterrupt
+                _flush(stores, buffers, on_shard, stats.n_computed)  # keep what is done, also on KeyboardInterrupt
     finally:
         bar.close()
     for st in stores:
@@ -318,24 +301,12 @@ def make_feature_job(families="full", cleaning=None, params: FeatureParams | Non
                        silence_dbfs=params.silence_dbfs, families=fams, params=params)
 
 
-def extract_features(
-    data,
-    *,
-    families: str | Sequence[str] = "full",
-    cleaning: str | Mapping | None = None,
-    params: FeatureParams | None = None,
-    n_jobs: int = 2,
-    backend: str = "joblib",
-    scheduler=None,
-    cache_dir: str | Path | None = None,
-    manifest_columns: Sequence[str] | str | None = DEFAULT_MANIFEST_COLUMNS,
-    progress: bool = True,
-    retry_failed: bool = False,
-    shard_size: int = 64,
-    on_shard: Callable[[Path, int], None] | None = None,
-    mel_images: bool = False,
-    **param_overrides,
-) -> ExtractionResult:
+def extract_features(data, *, families: str | Sequence[str] = "full", cleaning: str | Mapping | None = None,
+                     params: FeatureParams | None = None, n_jobs: int = 2, backend: str = "joblib", scheduler=None,
+                     cache_dir: str | Path | None = None,
+                     manifest_columns: Sequence[str] | str | None = DEFAULT_MANIFEST_COLUMNS, progress: bool = True,
+                     retry_failed: bool = False, shard_size: int = 64, on_shard: Callable[[Path, int], None] | None = None,
+                     mel_images: bool = False, **param_overrides) -> ExtractionResult:
     """Features of every file in ``data`` (a manifest, a LoadedDataset or a list of paths),
     one row per clip: an :class:`ExtractionResult`.
 

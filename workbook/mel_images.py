@@ -42,23 +42,11 @@ class MelImages:
         return np.load(self.path, mmap_mode="r" if mmap else None)
 
 
-def extract_mel_images(
-    data,
-    out_dir: str | Path,
-    *,
-    cleaning: str | Mapping | None = None,
-    sr: int = 16000,
-    duration_s: float = 3.0,
-    n_mels: int = 128,
-    min_duration_s: float = 0.25,
-    silence_dbfs: float = -60.0,
-    n_jobs: int = 2,
-    backend: str = "joblib",
-    scheduler=None,
-    cache_dir: str | Path | None = None,
-    manifest_columns: Sequence[str] | None = DEFAULT_MANIFEST_COLUMNS,
-    progress: bool = True,
-) -> MelImages:
+def extract_mel_images(data, out_dir: str | Path, *, cleaning: str | Mapping | None = None, sr: int = 16000,
+                       duration_s: float = 3.0, n_mels: int = 128, min_duration_s: float = 0.25,
+                       silence_dbfs: float = -60.0, n_jobs: int = 2, backend: str = "joblib", scheduler=None,
+                       cache_dir: str | Path | None = None,
+                       manifest_columns: Sequence[str] | None = DEFAULT_MANIFEST_COLUMNS, progress: bool = True) -> MelImages:
     """Mel images (:func:`helpers.features.mel_image`) of every clip in ``data``, written to
     ``out_dir/mel_images.npy`` with an index ``out_dir/mel_images_index.parquet`` (columns
     ``row``, ``path`` and the manifest columns). Files that fail (unreadable, silent, too

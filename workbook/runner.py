@@ -39,15 +39,10 @@ _RUNNER_PARAMETERS = ("dataset", "data_dir", "output_dir", "n_jobs")
 _QUIET_LINES = (b"running over TCP without encryption", b"KeyboardInterrupt caught in kernel")
 #: The notebooks whose outputs each notebook reads (run it after they finished). A notebook not
 #: listed here waits for every notebook before it.
-NEEDS = {
-    "01_signal_anatomy": (),
-    "02_cleaning": (),
-    "03_features": ("02_cleaning",),  # cleaning.json
-    "04_eda": ("03_features",),  # features.parquet, mel images
-    "05_modeling": ("03_features",),
-    "06_learned_representations": ("05_modeling",),  # model/, which it may replace
-    "07_predict": ("06_learned_representations",),  # model/
-}
+#: 03 reads cleaning.json; 04-06 the feature table and mel images; 06 and 07 model/ (06 may replace it).
+NEEDS = {"01_signal_anatomy": (), "02_cleaning": (), "03_features": ("02_cleaning",), "04_eda": ("03_features",),
+         "05_modeling": ("03_features",), "06_learned_representations": ("05_modeling",),
+         "07_predict": ("06_learned_representations",)}
 #: In the headless kernel, tqdm.auto's bars are plain text, so papermill forwards them to stderr.
 _TEXT_TQDM = "--IPKernelApp.exec_lines=['import tqdm.auto, tqdm.std; tqdm.auto.tqdm = tqdm.std.tqdm']"
 
@@ -131,13 +126,9 @@ def check_parameters(params: dict, notebooks: list[Path]) -> dict[Path, dict]:
 
 
 def _prerequisites(notebooks: list[Path]) -> dict[Path, list[Path]]:
-    """Per notebook, the notebooks of this run it must wait for (:data:`NEEDS`)."""
-    needs = {}
-    for i, nb in enumerate(notebooks):
-        before = notebooks[:i]
-        listed = NEEDS.get(nb.stem)
-        needs[nb] = before if listed is None else [p for p in before if p.stem in listed]
-    return needs
+    """Per notebook, the notebooks of this run it must wait for (:data:`NEEDS`; not listed: all before it)."""
+    return {nb: [p for p in notebooks[:i] if nb.stem not in NEEDS or p.stem in NEEDS[nb.stem]]
+            for i, nb in enumerate(notebooks)}
 
 
 def _export_html(executed: Path) -> Path:
@@ -162,19 +153,9 @@ def _timeout_error(executed: Path, seconds: int) -> str:
     return f"{where} ran longer than {seconds} s (the cell timeout; raise it with --cell-timeout)"
 
 
-def run_notebooks(
-    *,
-    dataset: str = "synthetic",
-    data_dir: str | None = None,
-    params: dict | None = None,
-    out_dir: str | Path | None = None,
-    n_jobs: int = 2,
-    notebooks: list[Path] | None = None,
-    html: bool = True,
-    cell_timeout_s: int = 900,
-    parallel: int = 2,
-    echo=print,
-) -> list[NotebookRun]:
+def run_notebooks(*, dataset: str = "synthetic", data_dir: str | None = None, params: dict | None = None,
+                  out_dir: str | Path | None = None, n_jobs: int = 2, notebooks: list[Path] | None = None, html: bool = True,
+                  cell_timeout_s: int = 900, parallel: int = 2, echo=print) -> list[NotebookRun]:
     """Execute the notebooks; return one :class:`NotebookRun` per notebook, in notebook order.
 
     Up to ``parallel`` notebooks run at once, each as soon as the ones it reads from
@@ -222,17 +203,15 @@ def run_notebooks(
         html_path = str(_export_html(target)) if html and target.exists() else None
         return NotebookRun(nb.name, status, time.perf_counter() - start, str(target), html_path, error)
 
-    needs, started = _prerequisites(notebooks), time.perf_counter()
+    needs, started, slots = _prerequisites(notebooks), time.perf_counter(), max(1, parallel)
     done: dict[Path, NotebookRun] = {}
-    running: dict = {}
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        while len(done) < len(notebooks):
-            for nb in notebooks:  # start what is ready, in notebook order, while a slot is free
-                if len(running) < max(1, parallel) and nb not in done and nb not in running.values() \
-                        and all(n in done for n in needs[nb]):
-                    running[pool.submit(run_one, nb)] = nb
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
+    running: dict = {}  # future -> notebook
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        while len(done) < len(notebooks):  # start what is ready, in notebook order, while a slot is free
+            for nb in [nb for nb in notebooks if nb not in done and nb not in running.values()
+                       and all(n in done for n in needs[nb])][:slots - len(running)]:
+                running[pool.submit(run_one, nb)] = nb
+            for future in wait(running, return_when=FIRST_COMPLETED)[0]:
                 done[running.pop(future)] = future.result()
     runs, wall = [done[nb] for nb in notebooks], time.perf_counter() - started
 
@@ -251,7 +230,7 @@ def _format_summary(runs: list[NotebookRun], out: Path, wall: float) -> str:
         if r.error:
             lines.append(f"{'':{width}s}  -> {r.error}")
     lines.append(f"{'sum':{width}s}  {'':7s} {sum(r.seconds for r in runs):8.1f}")
-    lines.append(f"{'wall':{width}s}  {'':7s} {wall:8.1f}   (notebooks that do not depend on each other run side by side)")
+    lines.append(f"{'wall':{width}s}  {'':7s} {wall:8.1f}")
     lines.append(f"outputs (executed .ipynb and .html): {out}")
     return "\n".join(lines)
 

@@ -63,16 +63,9 @@ def _find_meta_folder(root: Path) -> Path:
     return found[0]
 
 
-def load_audiomnist(
-    data_dir: str | Path | None = None,
-    *,
-    check_audio: str = "header",
-    n_jobs: int = 2,
-    download: bool = True,
-    download_sha256: str | None = None,
-    allow_unpinned: bool = False,
-    **notebook_params,
-) -> LoadedDataset:
+def load_audiomnist(data_dir: str | Path | None = None, *, check_audio: str = "header", n_jobs: int = 2,
+                    download: bool = True, download_sha256: str | None = None, allow_unpinned: bool = False,
+                    **notebook_params) -> LoadedDataset:
     """Load AudioMNIST: one row per ``.wav`` in a speaker folder, labels from the meta file.
 
     ``data_dir``: the repository (or its ``data/`` folder); None: the download cache

@@ -66,15 +66,9 @@ def _release_folders(root: Path, first: str, languages: list[str]) -> list[Path]
     return folders
 
 
-def load_commonvoice(
-    data_dir: str | Path | None,
-    *,
-    splits: str | list[str] = "validated",
-    languages: list[str] | None = None,
-    check_audio: str = "header",
-    n_jobs: int = 2,
-    **notebook_params,
-) -> LoadedDataset:
+def load_commonvoice(data_dir: str | Path | None, *, splits: str | list[str] = "validated",
+                     languages: list[str] | None = None, check_audio: str = "header", n_jobs: int = 2,
+                     **notebook_params) -> LoadedDataset:
     """Load a Common Voice release (one language folder or a folder of them; see the module docstring).
 
     ``splits``: TSV name(s) without ``.tsv`` (default ``validated``); several (e.g.
@@ -120,15 +114,9 @@ def load_commonvoice(
     )
 
 
-def load_commonvoice_kaggle(
-    data_dir: str | Path | None,
-    *,
-    splits: list[str] | None = None,
-    speaker_proxy: list[str] | None = None,
-    check_audio: str = "header",
-    n_jobs: int = 2,
-    **notebook_params,
-) -> LoadedDataset:
+def load_commonvoice_kaggle(data_dir: str | Path | None, *, splits: list[str] | None = None,
+                            speaker_proxy: list[str] | None = None, check_audio: str = "header", n_jobs: int = 2,
+                            **notebook_params) -> LoadedDataset:
     """Load the Kaggle copy of Common Voice (``cv-valid-train.csv`` + ``cv-valid-train/`` ...).
 
     ``splits``: CSV names without ``.csv`` (default the ``cv-valid-*`` train, dev and test

@@ -128,17 +128,9 @@ def _check_members(archive: Path) -> None:
                                 "a device, a pipe or setuid/setgid; refused")
 
 
-def fetch(
-    name: str | DownloadSpec,
-    *,
-    cache_dir: str | Path | None = None,
-    sha256: str | None = None,
-    allow_unpinned: bool = False,
-    download: bool = True,
-    progressbar: bool = True,
-    retries: int = 2,
-    timeout_s: float = 60.0,
-) -> Path:
+def fetch(name: str | DownloadSpec, *, cache_dir: str | Path | None = None, sha256: str | None = None,
+          allow_unpinned: bool = False, download: bool = True, progressbar: bool = True, retries: int = 2,
+          timeout_s: float = 60.0) -> Path:
     """Download (once) and unpack a registered data set; return the unpacked folder.
 
     ``name`` is a key of :data:`DOWNLOADS` or a :class:`DownloadSpec`; ``cache_dir`` defaults

@@ -68,22 +68,11 @@ def _ambiguous_stems(candidates) -> list[str]:
             f"{', '.join(_AUDIO_EXTENSIONS)} is used: " + "; ".join(several[:5]) + ("; ..." if len(several) > 5 else "")]
 
 
-def load_folder_csv(
-    data_dir: str | Path | None,
-    *,
-    csv: str | Path | None = None,
-    path_column: str = "path",
-    age_column: str | None = "age",
-    gender_column: str | None = "gender",
-    speaker_column: str | None = None,
-    speaker_proxy: list[str] | None = None,
-    audio_dir: str | Path | None = None,
-    sep: str | None = None,
-    quoting: str = "minimal",
-    check_audio: str = "header",
-    n_jobs: int = 2,
-    **notebook_params,
-) -> LoadedDataset:
+def load_folder_csv(data_dir: str | Path | None, *, csv: str | Path | None = None, path_column: str = "path",
+                    age_column: str | None = "age", gender_column: str | None = "gender",
+                    speaker_column: str | None = None, speaker_proxy: list[str] | None = None,
+                    audio_dir: str | Path | None = None, sep: str | None = None, quoting: str = "minimal",
+                    check_audio: str = "header", n_jobs: int = 2, **notebook_params) -> LoadedDataset:
     """Load any folder of recordings described by a CSV (or TSV) table.
 
     Parameters
@@ -140,22 +129,12 @@ def _find_bundle(folder: Path) -> tuple[Path, Path]:
     )
 
 
-def load_original_bundle(
-    data_dir: str | Path | None = None,
-    *,
-    csv: str | Path | None = None,
-    path_column: str = "filename",
-    age_column: str = "age",
-    gender_column: str = "gender",
-    speaker_column: str | None = "auto",
-    speaker_proxy: list[str] | None = None,
-    check_audio: str = "header",
-    n_jobs: int = 2,
-    download: bool = True,
-    download_sha256: str | None = None,
-    allow_unpinned: bool = False,
-    **notebook_params,
-) -> LoadedDataset:
+def load_original_bundle(data_dir: str | Path | None = None, *, csv: str | Path | None = None,
+                         path_column: str = "filename", age_column: str = "age", gender_column: str = "gender",
+                         speaker_column: str | None = "auto", speaker_proxy: list[str] | None = None,
+                         check_audio: str = "header", n_jobs: int = 2, download: bool = True,
+                         download_sha256: str | None = None, allow_unpinned: bool = False,
+                         **notebook_params) -> LoadedDataset:
     """Load the original analysis's bundle: a CSV of ``filename, age, gender, ...`` + ``audio_dataset/``.
 
     ``data_dir`` is the unpacked bundle or a folder above it; None: the download cache

@@ -149,19 +149,10 @@ def _check_audio_files(paths: list[str], level: str, *, n_jobs: int = 2) -> pd.D
     return pd.DataFrame({"path": paths, "problem": problems, "sr_hz": rates, "duration_s": durations})
 
 
-def finish_load(
-    name: str,
-    root: Path,
-    candidates: pd.DataFrame,
-    *,
-    parse_problems: list[dict] | None = None,
-    check_audio: str = "header",
-    n_jobs: int = 2,
-    speaker_ids: str = "real",
-    speaker_proxy: list[str] | None = None,
-    info: dict | None = None,
-    warnings: list[str] | None = None,
-) -> LoadedDataset:
+def finish_load(name: str, root: Path, candidates: pd.DataFrame, *, parse_problems: list[dict] | None = None,
+                check_audio: str = "header", n_jobs: int = 2, speaker_ids: str = "real",
+                speaker_proxy: list[str] | None = None, info: dict | None = None,
+                warnings: list[str] | None = None) -> LoadedDataset:
     """Validate candidate rows, check their audio and return a :class:`LoadedDataset`.
 
     ``candidates`` has the manifest columns, any source-specific columns, and
