@@ -16,6 +16,9 @@ engine_<family>             one family alone, 1 worker: spectral, voice, rhythm,
                             speaker_embedding (resemblyzer; its model load is start-up)
 engine_all                  the engine, every family (full + eGeMAPS + speaker_embedding), 1 worker:
                             with --cleaning gentle this is the real-data default path of notebook 03
+engine_all_images           engine_all and notebook 03's mel images in the same pass (mel_images=True)
+engine_all_then_images      engine_all, then the mel images in a second pass (extract_mel_images): what
+                            notebook 03 did before; with --cleaning gentle each file is cleaned twice
 engine_*_clean              (with --cleaning PRESET) the engine rows again with that cleaning
 *@REF                       (with --compare-ref REF) the engine rows again on the code of git
                             revision REF (e.g. main), in the same run: before/after side by side
@@ -58,7 +61,7 @@ N_WARMUP = 4
 #: Families timed alone (beside the sets), so their costs per audio second can be compared.
 FAMILY_CONFIGS = ("engine_spectral", "engine_voice", "engine_rhythm", "engine_egemaps", "engine_speaker_embedding")
 CONFIGS = ("decode", "original_procedure", "engine_original", "engine_full", "engine_full_2w", "engine_full_dask",
-           "engine_all", *FAMILY_CONFIGS)
+           "engine_all", "engine_all_images", "engine_all_then_images", *FAMILY_CONFIGS)
 SR = 16000
 
 
@@ -86,6 +89,8 @@ def _engine_kwargs(config: str, cleaning: str | None) -> dict:
     if config in FAMILY_CONFIGS:
         families = config.removeprefix("engine_")
     kw = {"families": families, "cleaning": cleaning, "n_jobs": 1, "backend": "joblib", "progress": False}
+    if config == "engine_all_images":
+        kw["mel_images"] = True
     if "_2w" in config:
         kw["n_jobs"] = 2
     if "_dask" in config:
@@ -132,6 +137,11 @@ def run_config(config: str, files: list[str], warmup: list[str], cleaning: str |
 
         def fn():
             holder["result"] = extract_features(files, cache_dir=cache, **kw)
+            if base == "engine_all_then_images":  # the second pass notebook 03 used to make
+                from workbook.mel_images import extract_mel_images
+
+                extract_mel_images(files, tempfile.mkdtemp(dir=cache), cleaning=kw["cleaning"], sr=SR, n_jobs=kw["n_jobs"],
+                                   cache_dir=cache, progress=False)
 
     c0 = _tree_cpu_s()
     t0 = time.perf_counter()
@@ -325,6 +335,10 @@ def main(argv=None) -> int:
         if args.cleaning:
             print(f"    real-data path (all families, cleaning {args.cleaning!r}) vs the full set without cleaning: "
                   f"{ratio('engine_all_clean', 'engine_full')}")
+        for sfx in ("", "_clean"):
+            if f"engine_all_images{sfx}" in t:
+                print(f"    features and mel images in one pass vs two passes{' (cleaned)' if sfx else ''}: "
+                      f"{ratio(f'engine_all_images{sfx}', f'engine_all_then_images{sfx}')}")
         if args.compare_ref:
             for config in [c for c in configs if c.startswith("engine") and "@" not in c]:
                 print(f"    {config}: this code vs {args.compare_ref}: {ratio(config, f'{config}@{args.compare_ref}')}")
