@@ -168,7 +168,7 @@ def _blank_to_na(values: pd.Series) -> pd.Series:
 
 def read_rows(table_path: Path, root: Path, *, audio_dirs: list[Path], path_column: str, age_column: str | None,
               gender_column: str | None, speaker_column: str | tuple[str, ...] | None,
-              speaker_proxy: list[str] | None = None, sep: str = ", ", quoting: str = "minimal",
+              speaker_proxy: list[str] | None = None, sep: str = ",", quoting: str = "minimal",
               optional_columns: bool = False, try_basename: bool = False,
               extensions: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[dict], str]:
     """Read ``table_path`` into candidate manifest rows; return them, its malformed lines and the speaker-id kind.
