@@ -202,20 +202,9 @@ def plot_spectrum(
     return ax
 
 
-def plot_spectrogram(
-    S_db: np.ndarray,
-    sr: int,
-    *,
-    kind: str = "stft",
-    n_fft: int = 1024,
-    hop_length: int = 256,
-    fmax_hz: float | None = None,
-    vmin: float | None = None,
-    vmax: float | None = None,
-    ax: Axes | None = None,
-    colorbar: bool = True,
-    title: str | None = None,
-) -> Axes:
+def plot_spectrogram(S_db: np.ndarray, sr: int, *, kind: str = "stft", n_fft: int = 1024, hop_length: int = 256,
+                     fmax_hz: float | None = None, vmin: float | None = None, vmax: float | None = None,
+                     ax: Axes | None = None, colorbar: bool = True, title: str | None = None) -> Axes:
     """Draw an STFT (dBFS), mel (dB) or MFCC matrix against time, with a labelled colour bar.
 
     ``S_db`` is ``(n_bins, n_frames)``; ``sr``, ``n_fft`` and ``hop_length`` (Hz, samples)
@@ -258,19 +247,9 @@ def plot_spectrogram(
     return ax
 
 
-def plot_stft(
-    y: np.ndarray,
-    sr: int,
-    *,
-    n_fft: int = 1024,
-    hop_length: int = 256,
-    fmax_hz: float | None = None,
-    vmin: float | None = None,
-    vmax: float | None = None,
-    ax: Axes | None = None,
-    colorbar: bool = True,
-    title: str | None = None,
-) -> Axes:
+def plot_stft(y: np.ndarray, sr: int, *, n_fft: int = 1024, hop_length: int = 256, fmax_hz: float | None = None,
+              vmin: float | None = None, vmax: float | None = None, ax: Axes | None = None, colorbar: bool = True,
+              title: str | None = None) -> Axes:
     """Compute the STFT of ``y`` in dBFS and draw it (:func:`plot_spectrogram`, kind stft).
 
     ``librosa.amplitude_to_db(|librosa.stft(y)|, ref=n_fft / 4)``: a Hann window of

@@ -243,6 +243,12 @@ print("C chosen per outer fold:", *(f"  {split}, {name}: {cs}" for (split, name)
 # cross-entropy, deterministically for a seed on the CPU, and behaves like any
 # scikit-learn classifier, so it runs inside exactly the folds above.
 #
+# Its input `X_img` is not the images but one column: each clip's row in `mel_images.npy`.
+# The classifier reads the rows it is given from that file, a chunk at a time, and keeps
+# only the pooled images (32 x 24, 3 KB a clip). So neither this notebook nor the processes
+# that fit the folds hold every image, however many clips there are: at 6,000 clips a
+# copy of all the images is already 289 MB, and each fold's training copy came on top.
+#
 # First one speaker-grouped fold by hand, with the held-out fold's loss and UAR after every
 # epoch: the learning curves.
 
@@ -252,9 +258,9 @@ row_of = dict(zip(index["path"].astype(str), index["row"]))
 have = rows["path"].astype(str).map(row_of)
 print(f"{have.notna().sum()} of {len(rows)} clips of the age task have a mel image")
 keep = have.notna().to_numpy()
-X_img = np.asarray(images, dtype=np.float32)[have[keep].astype(int).to_numpy()].reshape(int(keep.sum()), -1)
+X_img = have[keep].astype(int).to_numpy().reshape(-1, 1)  # one column: the clip's row in the images file
 y_img, g_img = age.y[keep], age.groups[keep]
-cnn = MelCNNClassifier(image_shape=images.shape[1:], epochs=cnn_epochs, seed=seed)
+cnn = MelCNNClassifier(image_shape=images.shape[1:], images=images.filename, epochs=cnn_epochs, seed=seed)
 train, test = next(StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X_img, y_img, groups=g_img))
 curves = MelCNNClassifier(**cnn.get_params()).fit(X_img[train], y_img[train], eval_set=(X_img[test], y_img[test]),
                                                   sample_weight=sample_weights(y_img[train], g_img[train]))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import StratifiedGroupKFold
 
-from helpers.cnn import MelCNN, MelCNNClassifier
+from helpers.cnn import MelCNN, MelCNNClassifier, read_image_rows
 from helpers.evaluation import evaluate_cv
 
 SHAPE = (32, 24)
@@ -49,3 +49,39 @@ def test_network_output_shape_for_any_clip_length():
 
     assert net(torch.zeros(2, 1, 128, 94)).shape == (2, 6)
     assert net(torch.zeros(1, 1, 128, 40)).shape == (1, 6)
+
+
+def test_reading_rows_from_the_images_file_gives_the_same_model(tmp_path):
+    """images= a .npy and X the row numbers: the same model as the images in memory, and
+    inside cross_val_predict (which hands X over as floats) the same predictions."""
+    X, y, speakers = images(64, 2)
+    path = tmp_path / "mel_images.npy"
+    np.save(path, X.reshape(-1, *SHAPE))
+    rows = np.arange(64).reshape(-1, 1)
+    kw = dict(image_shape=SHAPE, epochs=2, batch_size=8, chunk=7, seed=1)
+    in_memory = MelCNNClassifier(**kw).fit(X[:48], y[:48], eval_set=(X[48:], y[48:]))
+    from_file = MelCNNClassifier(images=str(path), **kw).fit(rows[:48], y[:48], eval_set=(rows[48:], y[48:]))
+    np.testing.assert_array_equal(in_memory.predict_proba(X[48:]), from_file.predict_proba(rows[48:]))
+    assert in_memory.history_.equals(from_file.history_)
+    folds = list(StratifiedGroupKFold(n_splits=4).split(X, y, groups=speakers))
+    a = evaluate_cv(MelCNNClassifier(**kw), X, y, speakers, folds, classes=["a", "b"], n_bootstrap=10)
+    b = evaluate_cv(MelCNNClassifier(images=str(path), **kw), rows, y, speakers, folds, classes=["a", "b"], n_bootstrap=10)
+    np.testing.assert_array_equal(a.proba, b.proba)
+
+
+def test_bad_rows_or_file_name_the_file(tmp_path):
+    X, y, _ = images(8, 0)
+    path = tmp_path / "mel_images.npy"
+    np.save(path, X.reshape(-1, *SHAPE))
+    with pytest.raises(ValueError, match=r"mel_images\.npy: index 8 is out of bounds"):
+        read_image_rows(path, [0, 8])
+    with pytest.raises(ValueError, match="one column of whole row numbers"):
+        MelCNNClassifier(images=str(path), image_shape=SHAPE).fit(np.full((8, 1), 0.5), y)
+    np.save(tmp_path / "wide.npy", X.astype(np.float64).reshape(-1, *SHAPE))
+    with pytest.raises(ValueError, match=r"wide\.npy: expected float32 images"):
+        read_image_rows(tmp_path / "wide.npy", [0])
+    cut = tmp_path / "cut.npy"
+    cut.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ValueError, match=r"cut\.npy: "):
+        read_image_rows(cut, [7])
+    np.testing.assert_array_equal(read_image_rows(path, [5, 2]), X.reshape(-1, *SHAPE)[[5, 2]])
