@@ -23,6 +23,7 @@ against size on log-log axes.
 
     python benchmarks/bench_scale.py                          # 1,500 / 6,000 / 24,000 clips: hours
     python benchmarks/bench_scale.py --sizes 150,600 --plot scale.png --out scale.csv
+    python benchmarks/bench_scale.py --sizes '' --add a.csv --add b.csv --out scale.csv --plot scale.png   # join runs
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--out", default=None, help="write the results table to this CSV")
     ap.add_argument("--plot", default=None, help="write the log-log plot of per-clip cost to this image")
+    ap.add_argument("--add", action="append", default=[], metavar="CSV",
+                    help="rows of an earlier run's --out to put in the same table and plot (repeatable; --sizes '' to run nothing)")
     for hidden in ("--stage", "--size", "--corpus", "--out-dir", "--result"):
         ap.add_argument(hidden, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -172,7 +175,9 @@ def main(argv=None) -> int:
                 peak = "cached" if info["peak_mb"] is None else f"{info['peak_mb']:.0f} MB"
                 print(f"  {size:6d} clips  {stage:9s} {info['seconds']:8.1f} s  {info['ms_per_clip']:8.1f} ms/clip  peak {peak}",
                       flush=True)
-    df = pd.DataFrame(rows)
+    df = pd.concat([pd.DataFrame(rows), *(pd.read_csv(f) for f in args.add)], ignore_index=True)
+    df = df[df["stage"].isin(stages)].sort_values(["size", "stage"], key=lambda c: c.map(STAGES.index) if c.name == "stage" else c)
+    sizes = sorted(df["size"].unique())
     if args.out:
         df.to_csv(args.out, index=False)
         print(f"wrote {args.out}")
