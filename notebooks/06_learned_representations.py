@@ -246,8 +246,8 @@ print("C chosen per outer fold:", *(f"  {split}, {name}: {cs}" for (split, name)
 # Its input `X_img` is not the images but one column: each clip's row in `mel_images.npy`.
 # The classifier reads the rows it is given from that file, a chunk at a time, and keeps
 # only the pooled images (32 x 24, 3 KB a clip). So neither this notebook nor the processes
-# that fit the folds hold every image, however many clips there are: at 6,000 clips a
-# copy of all the images is already 289 MB, and each fold's training copy came on top.
+# that fit the folds hold every image, however many clips there are: one copy of all the
+# images is 48 KB a clip (1.2 GB at 24,000 clips), and every fold would need its own.
 #
 # First one speaker-grouped fold by hand, with the held-out fold's loss and UAR after every
 # epoch: the learning curves.
