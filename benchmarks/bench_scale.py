@@ -42,6 +42,7 @@ STAGES = ("generate", "load", "features", "eda", "modeling", "learned", "predict
 NOTEBOOK_OF = {"features": "03_features", "eda": "04_eda", "modeling": "05_modeling", "learned": "06_learned_representations",
                "predict": "07_predict"}
 CLIPS_PER_SPEAKER = 5
+CELL_TIMEOUT_S = 4 * 3600  # make run's 900 s per cell is too short for extracting 24,000 clips (about 26 min)
 
 
 def _config(size: int):
@@ -80,7 +81,8 @@ def run_stage(stage: str, size: int, corpus: Path, out_dir: Path, jobs: int) -> 
               "cache_dir": str(out_dir / "cache")}
     declared = _declared_parameters(notebook)
     [run] = run_notebooks(dataset="synthetic", data_dir=str(corpus), params={k: v for k, v in params.items() if k in declared},
-                          out_dir=out_dir, n_jobs=jobs, notebooks=[notebook], html=False, echo=lambda *_: None)
+                          out_dir=out_dir, n_jobs=jobs, notebooks=[notebook], html=False, echo=lambda *_: None,
+                          cell_timeout_s=CELL_TIMEOUT_S)
     if run.status != "ok":
         raise RuntimeError(f"{notebook.name} failed at {size} clips: {run.error}")
     return {"seconds": time.perf_counter() - t0}
