@@ -28,6 +28,9 @@ PARALLEL ?= 2
 # make test runs the suite in this many processes (pytest-xdist; 0 runs it in one). On 2 cores,
 # 3 processes were slower than 2 (11 min 40 s against 11 min 0 s on a clean clone, 2026-12-07).
 TEST_WORKERS ?= 2
+# seconds one notebook cell may run before make run stops that notebook, naming the cell. A whole
+# release needs more: extracting 24,000 synthetic clips is one cell of about 26 min on 2 cores.
+CELL_TIMEOUT ?= 900
 
 STAMP := $(VENV)/.installed
 # uv installs (torch's wheels in about a minute); the one on PATH, else bootstrapped into the venv.
@@ -53,7 +56,8 @@ setup: $(STAMP)
 
 run: setup
 	$(PY) -m workbook run --dataset "$(DATASET)" $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
-		$(if $(OUT),--out "$(OUT)") --params "$(PARAMS)" --jobs $(JOBS) --parallel $(PARALLEL)
+		$(if $(OUT),--out "$(OUT)") --params "$(PARAMS)" --jobs $(JOBS) --parallel $(PARALLEL) \
+		--cell-timeout $(CELL_TIMEOUT)
 
 # The notebooks run under nbval on a small corpus they generate (tests/conftest.py); the
 # unit tests build their own tiny corpora: no default corpus is needed.
