@@ -17,9 +17,9 @@ predict     notebook 07
 ==========  ==================================================================================
 
 Printed and written (``--out``): seconds, milliseconds per clip and peak MB per stage and
-size, and for each stage the ratio of its per-clip cost at the largest size to the
-smallest (flat cost: 1.0; the target is at most 1.5). ``--plot`` draws per-clip cost
-against size on log-log axes.
+size, each notebook's three slowest cells (``index:seconds``), and for each stage the ratio
+of its per-clip cost at the largest size to the smallest (flat cost: 1.0; the target is at
+most 1.5). ``--plot`` draws per-clip cost against size on log-log axes.
 
     python benchmarks/bench_scale.py                          # 1,500 / 6,000 / 24,000 clips: hours
     python benchmarks/bench_scale.py --sizes 150,600 --plot scale.png --out scale.csv
@@ -37,6 +37,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import nbformat
 
 STAGES = ("generate", "load", "features", "eda", "modeling", "learned", "predict")
 NOTEBOOK_OF = {"features": "03_features", "eda": "04_eda", "modeling": "05_modeling", "learned": "06_learned_representations",
@@ -85,7 +87,8 @@ def run_stage(stage: str, size: int, corpus: Path, out_dir: Path, jobs: int) -> 
                           cell_timeout_s=CELL_TIMEOUT_S)
     if run.status != "ok":
         raise RuntimeError(f"{notebook.name} failed at {size} clips: {run.error}")
-    return {"seconds": time.perf_counter() - t0}
+    cells = [(c.metadata.get("papermill", {}).get("duration") or 0.0, i) for i, c in enumerate(nbformat.read(run.output, as_version=4).cells)]
+    return {"seconds": time.perf_counter() - t0, "slowest_cells": " ".join(f"{i}:{d:.0f}s" for d, i in sorted(cells, reverse=True)[:3])}
 
 
 def _tree_rss(proc) -> int:
@@ -175,8 +178,8 @@ def main(argv=None) -> int:
                     print(f"  {size:6d} clips  {stage:9s} FAILED: {info['error']}", flush=True)
                     break
                 peak = "cached" if info["peak_mb"] is None else f"{info['peak_mb']:.0f} MB"
-                print(f"  {size:6d} clips  {stage:9s} {info['seconds']:8.1f} s  {info['ms_per_clip']:8.1f} ms/clip  peak {peak}",
-                      flush=True)
+                print(f"  {size:6d} clips  {stage:9s} {info['seconds']:8.1f} s  {info['ms_per_clip']:8.1f} ms/clip  peak {peak}"
+                      f"{'  slowest cells ' + info['slowest_cells'] if info.get('slowest_cells') else ''}", flush=True)
     df = pd.concat([pd.DataFrame(rows), *(pd.read_csv(f) for f in args.add)], ignore_index=True)
     df = df[df["stage"].isin(stages)].sort_values(["size", "stage"], key=lambda c: c.map(STAGES.index) if c.name == "stage" else c)
     sizes = sorted(df["size"].unique())
