@@ -55,6 +55,7 @@ n_bootstrap = 1000
 cnn_epochs = 10
 C_values = [0.0001, 0.001, 0.01, 0.1, 1.0]  # the logistic regression's C, chosen inside each training fold
 fast = False
+cache_dir = None  # the feature cache (None: data/cache/features), as in notebook 03
 
 # %% [markdown]
 # `n_splits`: folds of every cross-validation. `n_bootstrap`: speaker resamples per
@@ -163,7 +164,7 @@ if emb_columns:  # families='all' in notebook 03: its table holds the embedding 
     print(f"notebook 03 computed the embedding: {len(emb_columns)} numbers per clip, taken from its table")
 else:
     emb = extract_features(ds, families="speaker_embedding", cleaning=load_cleaning_choice(out_dir), n_jobs=n_jobs, sr=sr,
-                           progress=False)
+                           cache_dir=cache_dir, progress=False)
     print(emb.summary())
     emb_columns = emb.feature_columns("speaker_embedding")
     data = table.merge(emb.features[["path", *emb_columns]], on="path", how="inner")
