@@ -4,7 +4,8 @@ Synthetic corpora of each size (default 1,500, 6,000 and 24,000 clips: 5 clips p
 seed 0) are generated once and cached under ``--data-dir`` (default
 ``data/bench_scale/``); each stage then runs in a fresh process while the parent samples
 the resident memory of its whole process tree (workers and notebook kernels included)
-every 50 ms:
+every 50 ms, in all and anonymous only (``RssAnon``: without the pages of mapped files, such as
+the memory-mapped mel images, which the system can drop and read again):
 
 ==========  ==================================================================================
 generate    ``ensure_corpus`` (timed once, when the corpus is made; later runs report that time)
@@ -16,8 +17,8 @@ learned     notebook 06 (speaker embedding, small CNN)
 predict     notebook 07
 ==========  ==================================================================================
 
-Printed and written (``--out``): seconds, milliseconds per clip and peak MB per stage and
-size, each notebook's three slowest cells (``index:seconds``), and for each stage the ratio
+Printed and written (``--out``): seconds, milliseconds per clip and peak MB (all resident and
+anonymous) per stage and size, each notebook's three slowest cells (``index:seconds``), and for each stage the ratio
 of its per-clip cost at the largest size to the smallest (flat cost: 1.0; the target is at
 most 1.5). ``--plot`` draws per-clip cost against size on log-log axes.
 
@@ -91,20 +92,35 @@ def run_stage(stage: str, size: int, corpus: Path, out_dir: Path, jobs: int) -> 
     return {"seconds": time.perf_counter() - t0, "slowest_cells": " ".join(f"{i}:{d:.0f}s" for d, i in sorted(cells, reverse=True)[:3])}
 
 
-def _tree_rss(proc) -> int:
+def _anon_bytes(pid: int) -> int:
+    """Anonymous resident memory of one process (Linux ``RssAnon``): what it allocated, without
+    the pages of files it maps, which the system can drop and read again (0 where unknown)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_rss(proc) -> tuple[int, int]:
+    """``(resident, anonymous)`` bytes of a process and all its descendants."""
     import psutil
 
-    total = 0
+    total = anon = 0
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return 0, 0
     for p in procs:
         try:
             total += p.memory_info().rss
         except psutil.Error:
-            pass
-    return total
+            continue
+        anon += _anon_bytes(p.pid)
+    return total, anon
 
 
 def measure(stage: str, size: int, corpus: Path, out_dir: Path, jobs: int) -> dict:
@@ -116,12 +132,13 @@ def measure(stage: str, size: int, corpus: Path, out_dir: Path, jobs: int) -> di
         cmd = [sys.executable, __file__, "--stage", stage, "--size", str(size), "--corpus", str(corpus),
                "--out-dir", str(out_dir), "--jobs", str(jobs), "--result", str(result)]
         proc = subprocess.Popen(cmd)
-        ps, peak, stop = psutil.Process(proc.pid), 0, threading.Event()
+        ps, peak, peak_anon, stop = psutil.Process(proc.pid), 0, 0, threading.Event()
 
         def sample():
-            nonlocal peak
+            nonlocal peak, peak_anon
             while not stop.is_set():
-                peak = max(peak, _tree_rss(ps))
+                rss, anon = _tree_rss(ps)
+                peak, peak_anon = max(peak, rss), max(peak_anon, anon)
                 time.sleep(0.05)
 
         th = threading.Thread(target=sample, daemon=True)
@@ -133,7 +150,8 @@ def measure(stage: str, size: int, corpus: Path, out_dir: Path, jobs: int) -> di
             return {"stage": stage, "size": size, "error": f"exit code {rc}"}
         info = json.loads(result.read_text())
     return {"stage": stage, "size": size, **info, "ms_per_clip": 1000 * info["seconds"] / size,
-            "peak_mb": None if info.get("cached") else peak / 1e6}
+            "peak_mb": None if info.get("cached") else peak / 1e6,
+            "peak_anon_mb": None if info.get("cached") else peak_anon / 1e6}
 
 
 def main(argv=None) -> int:
@@ -177,7 +195,7 @@ def main(argv=None) -> int:
                 if "error" in info:
                     print(f"  {size:6d} clips  {stage:9s} FAILED: {info['error']}", flush=True)
                     break
-                peak = "cached" if info["peak_mb"] is None else f"{info['peak_mb']:.0f} MB"
+                peak = "cached" if info["peak_mb"] is None else f"{info['peak_mb']:.0f} MB ({info['peak_anon_mb']:.0f} anonymous)"
                 print(f"  {size:6d} clips  {stage:9s} {info['seconds']:8.1f} s  {info['ms_per_clip']:8.1f} ms/clip  peak {peak}"
                       f"{'  slowest cells ' + info['slowest_cells'] if info.get('slowest_cells') else ''}", flush=True)
     df = pd.concat([pd.DataFrame(rows), *(pd.read_csv(f) for f in args.add)], ignore_index=True)
