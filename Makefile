@@ -33,6 +33,7 @@ TEST_WORKERS ?= 2
 CELL_TIMEOUT ?= 900
 
 STAMP := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
 # uv installs (torch's wheels in about a minute); the one on PATH, else bootstrapped into the venv.
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(VENV)/bin/uv)
 CFLAG = $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS))
@@ -44,20 +45,24 @@ help:
 
 # resemblyzer (speaker embeddings) is installed without its metadata's dependencies: webrtcvad
 # needs a compiler (webrtcvad-wheels, a core dependency, gives the same module), `typing` is a backport.
-# Then the bytecode of the whole venv and the project, once (about 25 s on 2 cores): uv writes no
-# .pyc files, and where PYTHONDONTWRITEBYTECODE is set nothing writes them at import, so every
-# kernel and worker compiled its libraries again (notebook 05's imports: 5.3 s, compiled 2.4 s).
-# compileall writes them either way (uv's --compile-bytecode does not, with that variable set).
 $(STAMP): pyproject.toml $(wildcard $(CONSTRAINTS))
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x "$(UV)" || $(PY) -m pip install --quiet $(CFLAG) uv
 	$(UV) pip install --python $(PY) --quiet $(CFLAG) -e ".[dev]"
 	$(UV) pip install --python $(PY) --quiet --no-deps $(CFLAG) resemblyzer
-	$(PY) -W ignore -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" helpers workbook
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbook)" >/dev/null
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# Then the bytecode of the whole venv and the project, after every install (about 25 s on 2 cores;
+# a venv installed before this rule gets it on its next make): uv writes no .pyc files, and where
+# PYTHONDONTWRITEBYTECODE is set nothing writes them at import, so every kernel and worker compiled
+# its libraries again (notebook 05's imports: 5.3 s, compiled 2.0 s; benchmarks/bench_startup.py).
+# compileall writes them either way (uv's --compile-bytecode does not, with that variable set).
+$(COMPILED): $(STAMP)
+	$(PY) -W ignore -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" helpers workbook
+	@touch $(COMPILED)
+
+setup: $(COMPILED)
 
 run: setup
 	$(PY) -m workbook run --dataset "$(DATASET)" $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
